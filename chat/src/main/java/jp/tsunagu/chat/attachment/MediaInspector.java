@@ -56,9 +56,11 @@ import org.apache.tika.metadata.Metadata;
  *   <li><b>PNG</b>: re-encoded without metadata if it has {@code eXIf}, {@code tEXt}, {@code iTXt}
  *       or {@code zTXt} chunks or bytes after {@code IEND}; otherwise kept byte for byte.</li>
  *   <li><b>GIF</b>: kept byte for byte (comment extensions are not removed).</li>
- *   <li><b>WebP, HEIC, PDF, plain text</b>: kept byte for byte, no thumbnail, no dimensions: JDK
- *       ImageIO cannot decode WebP or HEIC. <b>Their metadata is not removed</b>; a HEIC photo from
- *       a phone keeps its EXIF, GPS included, and a PDF keeps its author fields.</li>
+ *   <li><b>WebP, PDF, plain text</b>: kept byte for byte, no thumbnail, no dimensions: JDK
+ *       ImageIO cannot decode WebP. <b>Their metadata is not removed</b>; a PDF keeps its author
+ *       fields.</li>
+ *   <li><b>HEIC</b> is refused: a phone's HEIC photo carries GPS in EXIF and nothing available here
+ *       can rewrite it. Browsers convert camera photos to JPEG for {@code image/*} file inputs.</li>
  * </ul>
  * JPEG, PNG and GIF get a JPEG thumbnail whose longest edge is at most the configured size (never
  * upscaled; transparency is flattened onto white) and report their width and height.
@@ -76,7 +78,7 @@ public final class MediaInspector {
 
     /** Types a care room accepts; anything else is refused (HTTP layer maps to 415). */
     public static final Set<String> ALLOWED_TYPES = Set.of(
-            "image/jpeg", "image/png", "image/gif", "image/webp", "image/heic",
+            "image/jpeg", "image/png", "image/gif", "image/webp",
             "application/pdf", "text/plain");
 
     /**

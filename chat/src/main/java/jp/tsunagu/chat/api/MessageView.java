@@ -1,0 +1,59 @@
+package jp.tsunagu.chat.api;
+
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+
+import jp.tsunagu.chat.message.Message;
+import jp.tsunagu.chat.message.Stamp;
+
+/**
+ * A message as members see it. Deleted messages keep their place, author and who deleted them, with no
+ * content. {@code html} is the sanitised rich form when the author sent one; {@code text} is always set.
+ */
+public record MessageView(String id, String roomId, long seq, long changeSeq, AuthorView author, String text,
+                          String html, String parentId, String threadRootId, String priority, MentionsView mentions,
+                          List<AttachmentView> attachments, List<StampView> stamps, Instant createdAt,
+                          Instant editedAt, int editCount, DeletionView deleted) {
+
+    public record AuthorView(String userId, String displayName, ProfessionView profession, String facilityId,
+                             String facilityName) {
+    }
+
+    public record MentionsView(List<String> users, List<String> facilities, boolean room) {
+    }
+
+    public record AttachmentView(String id, String name, String contentType, long size, String url,
+                                 String thumbnailUrl) {
+    }
+
+    public record StampView(String stamp, String label, int count, List<String> userIds) {
+    }
+
+    public record DeletionView(String by, Instant at) {
+    }
+
+    public static MessageView of(Message m) {
+        Message.Author a = m.author();
+        List<StampView> stamps = Arrays.stream(Stamp.values())
+                .map(s -> {
+                    List<String> users = m.stamps() == null ? List.of() : m.stamps().getOrDefault(s.code(), List.of());
+                    return new StampView(s.code(), s.label(), users.size(), users);
+                })
+                .filter(s -> s.count() > 0)
+                .toList();
+        List<AttachmentView> attachments = m.attachments() == null ? List.of() : m.attachments().stream()
+                .map(r -> new AttachmentView(r.id(), r.name(), r.contentType(), r.size(),
+                        "/api/v1/attachments/" + r.id(),
+                        r.thumbnail() ? "/api/v1/attachments/" + r.id() + "/thumbnail" : null))
+                .toList();
+        Message.Mentions mentions = m.mentions() == null ? Message.Mentions.NONE : m.mentions();
+        return new MessageView(m.id(), m.roomId(), m.seq(), m.changeSeq(),
+                new AuthorView(a.userId(), a.displayName(), ProfessionView.of(a.profession()), a.facilityId(), a.facilityName()),
+                m.text(), m.html(), m.parentId(), m.threadRootId(),
+                m.priority() == null ? "normal" : m.priority().name().toLowerCase(),
+                new MentionsView(mentions.users(), mentions.facilities(), mentions.room()),
+                attachments, stamps, m.createdAt(), m.editedAt(), m.edits() == null ? 0 : m.edits().size(),
+                m.deleted() == null ? null : new DeletionView(m.deleted().by(), m.deleted().at()));
+    }
+}

@@ -1,0 +1,64 @@
+package jp.tsunagu.chat.api;
+
+import java.time.LocalDate;
+import java.util.List;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.PastOrPresent;
+import jakarta.validation.constraints.PositiveOrZero;
+import jakarta.validation.constraints.Size;
+
+/** Request bodies of the REST API. Enumerations travel as lowercase codes and are parsed by the handlers. */
+public final class Requests {
+
+    /**
+     * Longest message text. A thorough care summary runs to a few thousand characters; 10,000 leaves room
+     * while staying below Mattermost's 16,383 and keeping events small.
+     */
+    public static final int MAX_TEXT = 10_000;
+    /** Rich text carries markup around the same text, so it may be larger. */
+    public static final int MAX_HTML = 30_000;
+    /** A post carries a few photos of a wound or a document, not an album. */
+    public static final int MAX_ATTACHMENTS = 10;
+    /** Bounds the fan-out work one post can ask for. */
+    public static final int MAX_MENTIONS = 50;
+    /** A patient room holds the team around one person; 200 covers large group rooms too. */
+    public static final int MAX_MEMBERS = 200;
+
+    private Requests() {
+    }
+
+    /** {@code kind}: patient, group or direct. Patient rooms need {@code resident}; direct rooms one member. */
+    public record CreateRoom(@NotBlank String kind, @Size(max = 100) String name, @Valid ResidentInput resident,
+                             @Size(max = MAX_MEMBERS) List<@Valid MemberInput> members) {
+    }
+
+    public record ResidentInput(@NotBlank @Size(max = 100) String name, @Size(max = 100) String kana,
+                                @PastOrPresent LocalDate birthDate, @Size(max = 64) String externalResidentId) {
+    }
+
+    /** {@code role}: owner, member, resident or family; defaults follow the person's profession. */
+    public record MemberInput(@NotBlank @Size(max = 128) String userId, String role) {
+    }
+
+    /**
+     * {@code text} is required unless {@code html} or attachments carry the content. {@code priority}:
+     * normal (default) or urgent. {@code parentId} makes the message a reply in that message's thread.
+     */
+    public record PostMessage(@Size(max = MAX_TEXT) String text, @Size(max = MAX_HTML) String html, String parentId,
+                              String priority, @Valid MentionsInput mentions,
+                              @Size(max = MAX_ATTACHMENTS) List<String> attachmentIds) {
+    }
+
+    public record MentionsInput(@Size(max = MAX_MENTIONS) List<String> users,
+                                @Size(max = MAX_MENTIONS) List<String> facilities, Boolean room) {
+    }
+
+    public record EditMessage(@Size(max = MAX_TEXT) String text, @Size(max = MAX_HTML) String html) {
+    }
+
+    public record MarkRead(@NotNull @PositiveOrZero Long upToSeq) {
+    }
+}

@@ -1,0 +1,83 @@
+package jp.tsunagu.chat.api;
+
+import java.time.Duration;
+
+import org.springframework.http.MediaType;
+import org.springframework.http.codec.ServerSentEvent;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+import io.swagger.v3.oas.annotations.Operation;
+import jp.tsunagu.chat.identity.CareUser;
+import jp.tsunagu.chat.realtime.StreamConnection;
+import jp.tsunagu.chat.realtime.StreamHandler;
+import jp.tsunagu.chat.support.ApiException;
+import reactor.core.publisher.Flux;
+
+/** Server-sent events of one room, for clients that cannot hold a WebSocket. */
+@RestController
+public class StreamController {
+
+    private final StreamHandler streams;
+    private final Flux<StreamConnection.Frame> heartbeat;
+    private final int queueCapacity;
+
+    public StreamController(StreamHandler streams, Duration heartbeatEvery, int queueCapacity) {
+        this.streams = streams;
+        this.queueCapacity = queueCapacity;
+        this.heartbeat = Flux.interval(heartbeatEvery, heartbeatEvery)
+                .map(i -> StreamConnection.Frame.control(null))
+                .share();
+    }
+
+    @Operation(summary = "Room events as SSE", description = "Replays changes after `after` (or the Last-Event-ID "
+            + "header), then streams live events. Same JSON as the WebSocket. Heartbeat comments keep proxies open; "
+            + "a `resync` event means reload over REST and reconnect.")
+    @GetMapping(path = "/api/v1/rooms/{roomId}/events", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
+    public Flux<ServerSentEvent<String>> events(CareUser user, @PathVariable String roomId,
+                                                @RequestParam(required = false) Long after,
+                                                @RequestHeader(name = "Last-Event-ID", required = false) String lastEventId) {
+        Long from = after != null ? after : parseLastEventId(lastEventId);
+        if (from != null && from < 0) {
+            throw ApiException.invalid("after", "must not be negative");
+        }
+        StreamConnection connection = new StreamConnection(user.id(), queueCapacity, true);
+        return streams.attach(user, roomId, from, connection)
+                .flatMapMany(attached -> {
+                    if (!attached) {
+                        connection.close(null);
+                    }
+                    return connection.frames(heartbeat);
+                })
+                .map(StreamController::toEvent)
+                .doFinally(signal -> {
+                    streams.detach(connection);
+                    connection.close(null);
+                });
+    }
+
+    private static ServerSentEvent<String> toEvent(StreamConnection.Frame frame) {
+        if (frame.json() == null) {
+            return ServerSentEvent.<String>builder().comment("heartbeat").build();
+        }
+        ServerSentEvent.Builder<String> event = ServerSentEvent.builder(frame.json());
+        if (frame.seq() >= 0) {
+            event.id(Long.toString(frame.seq()));
+        }
+        return event.build();
+    }
+
+    private static Long parseLastEventId(String header) {
+        if (header == null || header.isBlank()) {
+            return null;
+        }
+        try {
+            return Long.parseLong(header.trim());
+        } catch (NumberFormatException e) {
+            throw ApiException.invalid("Last-Event-ID", "must be a sequence number");
+        }
+    }
+}

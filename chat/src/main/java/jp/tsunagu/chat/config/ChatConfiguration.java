@@ -1,0 +1,211 @@
+package jp.tsunagu.chat.config;
+
+import java.time.Clock;
+import java.util.List;
+
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
+import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
+import org.springframework.web.reactive.HandlerMapping;
+import org.springframework.web.reactive.config.WebFluxConfigurer;
+import org.springframework.web.reactive.handler.SimpleUrlHandlerMapping;
+import org.springframework.web.reactive.result.method.annotation.ArgumentResolverConfigurer;
+
+import jp.tsunagu.chat.api.AttachmentController;
+import jp.tsunagu.chat.api.MessageController;
+import jp.tsunagu.chat.api.RoomController;
+import jp.tsunagu.chat.api.StreamController;
+import jp.tsunagu.chat.attachment.AttachmentStore;
+import jp.tsunagu.chat.attachment.GridFsAttachmentStore;
+import jp.tsunagu.chat.attachment.MediaInspector;
+import jp.tsunagu.chat.handler.AttachmentHandler;
+import jp.tsunagu.chat.handler.MessageHandler;
+import jp.tsunagu.chat.handler.RoomAccess;
+import jp.tsunagu.chat.handler.RoomHandler;
+import jp.tsunagu.chat.handler.TimelineHandler;
+import jp.tsunagu.chat.identity.CareUserResolver;
+import jp.tsunagu.chat.identity.ClaimNames;
+import jp.tsunagu.chat.identity.CurrentUser;
+import jp.tsunagu.chat.message.MessageStore;
+import jp.tsunagu.chat.message.MongoMessageStore;
+import jp.tsunagu.chat.message.MongoReadStore;
+import jp.tsunagu.chat.message.ReadStore;
+import jp.tsunagu.chat.realtime.RoomEventHub;
+import jp.tsunagu.chat.realtime.RoomWebSocketHandler;
+import jp.tsunagu.chat.realtime.StreamHandler;
+import jp.tsunagu.chat.room.MembershipStore;
+import jp.tsunagu.chat.room.MongoMembershipStore;
+import jp.tsunagu.chat.room.MongoRoomStore;
+import jp.tsunagu.chat.room.MongoUserDirectory;
+import jp.tsunagu.chat.room.RoomStore;
+import jp.tsunagu.chat.room.UserDirectory;
+import jp.tsunagu.chat.support.HtmlSanitizer;
+import jp.tsunagu.chat.support.ProblemWebExceptionHandler;
+import jp.tsunagu.chat.support.RoomLinearizer;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Wires the chat module: stores on MongoDB, handlers, fan-out, controllers and streams. Everything is built
+ * here by constructor so each piece can be tested alone.
+ */
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties({ChatProperties.class, ClaimNames.class})
+@Import(SecurityConfiguration.class)
+public class ChatConfiguration {
+
+    @Bean
+    Clock clock() {
+        return Clock.systemUTC();
+    }
+
+    @Bean
+    RoomStore roomStore(ReactiveMongoTemplate mongo) {
+        return new MongoRoomStore(mongo);
+    }
+
+    @Bean
+    MembershipStore membershipStore(ReactiveMongoTemplate mongo) {
+        return new MongoMembershipStore(mongo);
+    }
+
+    @Bean
+    MessageStore messageStore(ReactiveMongoTemplate mongo) {
+        return new MongoMessageStore(mongo);
+    }
+
+    @Bean
+    ReadStore readStore(ReactiveMongoTemplate mongo) {
+        return new MongoReadStore(mongo);
+    }
+
+    @Bean
+    UserDirectory userDirectory(ReactiveMongoTemplate mongo, Clock clock) {
+        return new MongoUserDirectory(mongo, clock);
+    }
+
+    @Bean
+    AttachmentStore attachmentStore(ReactiveMongoTemplate mongo) {
+        return new GridFsAttachmentStore(mongo);
+    }
+
+    @Bean
+    MongoIndexes mongoIndexes(ReactiveMongoTemplate mongo) {
+        return new MongoIndexes(mongo);
+    }
+
+    @Bean
+    RoomLinearizer roomLinearizer() {
+        return new RoomLinearizer();
+    }
+
+    @Bean
+    RoomEventHub roomEventHub(ChatProperties properties, JsonMapper json) {
+        return new RoomEventHub(properties.hubs(), json);
+    }
+
+    @Bean
+    HtmlSanitizer htmlSanitizer() {
+        return new HtmlSanitizer();
+    }
+
+    @Bean
+    CareUserResolver careUserResolver(ClaimNames claims) {
+        return new CareUserResolver(claims);
+    }
+
+    @Bean
+    CurrentUser currentUser(CareUserResolver resolver, UserDirectory directory) {
+        return new CurrentUser(resolver, directory);
+    }
+
+    @Bean
+    RoomAccess roomAccess(RoomStore rooms, MembershipStore memberships) {
+        return new RoomAccess(rooms, memberships);
+    }
+
+    @Bean
+    RoomHandler roomHandler(RoomStore rooms, MembershipStore memberships, MessageStore messages, ReadStore reads,
+                            UserDirectory directory, RoomAccess access, RoomLinearizer linearizer, RoomEventHub hub,
+                            Clock clock) {
+        return new RoomHandler(rooms, memberships, messages, reads, directory, access, linearizer, hub, clock);
+    }
+
+    @Bean
+    MessageHandler messageHandler(RoomStore rooms, MembershipStore memberships, MessageStore messages, ReadStore reads,
+                                  AttachmentStore attachments, RoomAccess access, RoomLinearizer linearizer,
+                                  RoomEventHub hub, HtmlSanitizer sanitizer, Clock clock) {
+        return new MessageHandler(rooms, memberships, messages, reads, attachments, access, linearizer, hub, sanitizer, clock);
+    }
+
+    @Bean
+    TimelineHandler timelineHandler(MembershipStore memberships, MessageStore messages, ReadStore reads, RoomAccess access) {
+        return new TimelineHandler(memberships, messages, reads, access);
+    }
+
+    @Bean
+    AttachmentHandler attachmentHandler(AttachmentStore store, RoomAccess access, ChatProperties properties, Clock clock) {
+        return new AttachmentHandler(store, access, new MediaInspector(AttachmentHandler.THUMBNAIL_EDGE),
+                properties.maxUploadSize().toBytes(), properties.uploadWorkDir(), clock);
+    }
+
+    @Bean
+    StreamHandler streamHandler(RoomAccess access, RoomStore rooms, MembershipStore memberships, MessageStore messages,
+                                ReadStore reads, RoomLinearizer linearizer, RoomEventHub hub) {
+        return new StreamHandler(access, rooms, memberships, messages, reads, linearizer, hub);
+    }
+
+    @Bean
+    RoomController roomController(RoomHandler rooms) {
+        return new RoomController(rooms);
+    }
+
+    @Bean
+    MessageController messageController(MessageHandler messages, TimelineHandler timeline) {
+        return new MessageController(messages, timeline);
+    }
+
+    @Bean
+    AttachmentController attachmentController(AttachmentHandler attachments) {
+        return new AttachmentController(attachments);
+    }
+
+    @Bean
+    StreamController streamController(StreamHandler streams, ChatProperties properties) {
+        return new StreamController(streams, properties.heartbeat(), properties.sendQueue());
+    }
+
+    @Bean
+    RoomWebSocketHandler roomWebSocketHandler(CurrentUser currentUser, StreamHandler streams, JsonMapper json,
+                                              ChatProperties properties) {
+        return new RoomWebSocketHandler(currentUser, streams, json, properties.heartbeat(), properties.sendQueue());
+    }
+
+    @Bean
+    HandlerMapping webSocketMapping(RoomWebSocketHandler handler) {
+        SimpleUrlHandlerMapping mapping = new SimpleUrlHandlerMapping(java.util.Map.of("/api/v1/ws", handler));
+        mapping.setOrder(-1);
+        return mapping;
+    }
+
+    @Bean
+    ProblemWebExceptionHandler problemWebExceptionHandler(JsonMapper json) {
+        return new ProblemWebExceptionHandler(json);
+    }
+
+    @Bean
+    WebFluxConfigurer careUserArgument(CurrentUser currentUser) {
+        return new WebFluxConfigurer() {
+            @Override
+            public void configureArgumentResolvers(ArgumentResolverConfigurer configurer) {
+                configurer.addCustomResolver(currentUser);
+            }
+        };
+    }
+
+    static List<String> publicPaths() {
+        return List.of("/actuator/health/**", "/actuator/prometheus", "/v3/api-docs/**", "/swagger-ui.html",
+                "/swagger-ui/**", "/webjars/**", "/demo/**");
+    }
+}

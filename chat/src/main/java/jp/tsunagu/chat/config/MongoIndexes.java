@@ -1,0 +1,48 @@
+package jp.tsunagu.chat.config;
+
+import java.time.Duration;
+
+import org.springframework.beans.factory.InitializingBean;
+import org.springframework.data.domain.Sort;
+import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
+import org.springframework.data.mongodb.core.index.Index;
+
+import jp.tsunagu.chat.attachment.Attachment;
+import jp.tsunagu.chat.message.Message;
+import jp.tsunagu.chat.message.ReadReceipt;
+import jp.tsunagu.chat.room.CareRoom;
+import jp.tsunagu.chat.room.Membership;
+import reactor.core.publisher.Flux;
+
+/**
+ * Creates the indexes the queries rely on, at start-up, before the server takes requests. Uniqueness
+ * itself lives in derived {@code _id}s (idempotency keys, resident ids, direct pairs), which every MongoDB
+ * enforces without extra indexes.
+ */
+public final class MongoIndexes implements InitializingBean {
+
+    /** Index builds on an existing deployment can take a while; start-up should fail loudly, not hang. */
+    private static final Duration TIMEOUT = Duration.ofMinutes(2);
+
+    private final ReactiveMongoTemplate mongo;
+
+    public MongoIndexes(ReactiveMongoTemplate mongo) {
+        this.mongo = mongo;
+    }
+
+    @Override
+    public void afterPropertiesSet() {
+        Flux.concat(
+                mongo.indexOps(Membership.class).createIndex(new Index().on("userId", Sort.Direction.ASC).on("active", Sort.Direction.ASC)),
+                mongo.indexOps(Membership.class).createIndex(new Index().on("roomId", Sort.Direction.ASC).on("seq", Sort.Direction.ASC)),
+                mongo.indexOps(Message.class).createIndex(new Index().on("roomId", Sort.Direction.ASC).on("seq", Sort.Direction.DESC)),
+                mongo.indexOps(Message.class).createIndex(new Index().on("roomId", Sort.Direction.ASC).on("changeSeq", Sort.Direction.ASC)),
+                mongo.indexOps(Message.class).createIndex(new Index().on("roomId", Sort.Direction.ASC).on("threadRootId", Sort.Direction.ASC)),
+                mongo.indexOps(Message.class).createIndex(new Index().on("mentionedUserIds", Sort.Direction.ASC).on("createdAt", Sort.Direction.DESC)),
+                mongo.indexOps(ReadReceipt.class).createIndex(new Index().on("roomId", Sort.Direction.ASC).on("seq", Sort.Direction.ASC)),
+                mongo.indexOps(ReadReceipt.class).createIndex(new Index().on("roomId", Sort.Direction.ASC).on("upToSeq", Sort.Direction.ASC)),
+                mongo.indexOps(CareRoom.class).createIndex(new Index().on("lastActivityAt", Sort.Direction.DESC)),
+                mongo.indexOps(Attachment.class).createIndex(new Index().on("roomId", Sort.Direction.ASC)))
+                .then().block(TIMEOUT);
+    }
+}

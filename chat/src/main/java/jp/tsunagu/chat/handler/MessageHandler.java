@@ -1,0 +1,363 @@
+package jp.tsunagu.chat.handler;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+import org.springframework.dao.DuplicateKeyException;
+
+import jp.tsunagu.chat.api.MessageView;
+import jp.tsunagu.chat.api.ReadView;
+import jp.tsunagu.chat.api.Requests;
+import jp.tsunagu.chat.attachment.Attachment;
+import jp.tsunagu.chat.attachment.AttachmentStore;
+import jp.tsunagu.chat.identity.CareUser;
+import jp.tsunagu.chat.message.Message;
+import jp.tsunagu.chat.message.MessageStore;
+import jp.tsunagu.chat.message.Priority;
+import jp.tsunagu.chat.message.ReadReceipt;
+import jp.tsunagu.chat.message.ReadStore;
+import jp.tsunagu.chat.message.Stamp;
+import jp.tsunagu.chat.realtime.RoomEvent;
+import jp.tsunagu.chat.realtime.RoomEventPublisher;
+import jp.tsunagu.chat.room.CareRoom;
+import jp.tsunagu.chat.room.LastMessage;
+import jp.tsunagu.chat.room.Membership;
+import jp.tsunagu.chat.room.MembershipStore;
+import jp.tsunagu.chat.room.RoomStore;
+import jp.tsunagu.chat.support.ApiException;
+import jp.tsunagu.chat.support.HtmlSanitizer;
+import jp.tsunagu.chat.support.Ids;
+import jp.tsunagu.chat.support.RoomLinearizer;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Posting, editing, deleting, stamping and reading messages.
+ *
+ * <p>Each change runs on its room's turn: check access, take the room's next sequence number, write one
+ * document, publish the event. Errors: 404 room or message not visible; 400 invalid input (naming the
+ * field); 403 acting on someone else's message; 409 archived room; 422 idempotency key reused with
+ * different content, or a mention or attachment that does not fit the room.
+ */
+public final class MessageHandler {
+
+    private final RoomStore rooms;
+    private final MembershipStore memberships;
+    private final MessageStore messages;
+    private final ReadStore reads;
+    private final AttachmentStore attachments;
+    private final RoomAccess access;
+    private final RoomLinearizer linearizer;
+    private final RoomEventPublisher events;
+    private final HtmlSanitizer sanitizer;
+    private final Clock clock;
+
+    public MessageHandler(RoomStore rooms, MembershipStore memberships, MessageStore messages, ReadStore reads,
+                          AttachmentStore attachments, RoomAccess access, RoomLinearizer linearizer,
+                          RoomEventPublisher events, HtmlSanitizer sanitizer, Clock clock) {
+        this.rooms = rooms;
+        this.memberships = memberships;
+        this.messages = messages;
+        this.reads = reads;
+        this.attachments = attachments;
+        this.access = access;
+        this.linearizer = linearizer;
+        this.events = events;
+        this.sanitizer = sanitizer;
+        this.clock = clock;
+    }
+
+    /** The stored message and whether it was stored before (a retried request). */
+    public record Posted(MessageView message, boolean replayed) {
+    }
+
+    /**
+     * Posts a message. With an idempotency key the message id follows from (user, key): a retry, even after
+     * a restart or on another node, returns the stored message and never creates a second one.
+     */
+    public Mono<Posted> post(CareUser user, String roomId, Requests.PostMessage request, String idempotencyKey) {
+        Ids.require("roomId", roomId);
+        Content content = content(request.text(), request.html(), request.attachmentIds());
+        Priority priority = priority(request.priority());
+        String parentId = request.parentId() == null ? null : Ids.require("parentId", request.parentId());
+        List<String> attachmentIds = distinctIds("attachmentIds", request.attachmentIds());
+        Requests.MentionsInput mentionsIn = request.mentions();
+        Message.Mentions mentions = mentionsIn == null ? Message.Mentions.NONE
+                : new Message.Mentions(userIds("mentions.users", mentionsIn.users()),
+                        userIds("mentions.facilities", mentionsIn.facilities()), Boolean.TRUE.equals(mentionsIn.room()));
+        String key = idempotencyKey(idempotencyKey);
+        String requestHash = Ids.derived(content.text(), Objects.toString(content.html()), Objects.toString(parentId),
+                priority.name(), mentions.toString(), attachmentIds.toString());
+        String id = key == null ? Ids.newId() : Ids.derived("message", user.id(), key);
+
+        return linearizer.run(roomId, () -> access.requireWritable(user, roomId)
+                .flatMap(member -> messages.findById(id)
+                        .map(existing -> replay(existing, roomId, requestHash))
+                        .switchIfEmpty(Mono.defer(() -> create(user, member, id, content, priority, parentId,
+                                attachmentIds, mentions, requestHash)))))
+                .onErrorResume(DuplicateKeyException.class, e -> messages.findById(id)
+                        .map(existing -> replay(existing, roomId, requestHash)));
+    }
+
+    private Posted replay(Message existing, String roomId, String requestHash) {
+        if (!existing.roomId().equals(roomId) || !existing.requestHash().equals(requestHash)) {
+            throw ApiException.unprocessable("Idempotency-Key", "was already used for a different message");
+        }
+        return new Posted(MessageView.of(existing), true);
+    }
+
+    private Mono<Posted> create(CareUser user, RoomAccess.Member member, String id, Content content, Priority priority,
+                                String parentId, List<String> attachmentIds, Message.Mentions mentions,
+                                String requestHash) {
+        String roomId = member.room().id();
+        Mono<String> threadRoot = parentId == null ? Mono.just("") : messages.findById(parentId)
+                .filter(p -> p.roomId().equals(roomId))
+                .switchIfEmpty(Mono.error(() -> ApiException.unprocessable("parentId", "no such message in this room")))
+                .map(p -> p.threadRootId() == null ? p.id() : p.threadRootId());
+        Mono<List<Message.AttachmentRef>> refs = Flux.fromIterable(attachmentIds)
+                .index()
+                .concatMap(ia -> attachments.find(ia.getT2())
+                        .filter(a -> a.roomId().equals(roomId) && a.uploadedBy().equals(user.id()))
+                        .switchIfEmpty(Mono.error(() -> ApiException.unprocessable("attachmentIds[" + ia.getT1() + "]",
+                                "no attachment of yours in this room")))
+                        .map(MessageHandler::ref))
+                .collectList();
+        Mono<List<String>> mentioned = resolveMentions(roomId, user.id(), mentions);
+        return Mono.zip(threadRoot, refs, mentioned)
+                .flatMap(t -> rooms.nextSeq(roomId).flatMap(seq -> {
+                    Instant now = clock.instant();
+                    Message m = new Message(id, roomId, seq, seq, Message.Change.CREATED, author(member.membership()),
+                            content.text(), content.html(), parentId, t.getT1().isEmpty() ? null : t.getT1(), priority,
+                            mentions, t.getT3(), t.getT2(), Map.of(), List.of(), now, null, null, requestHash);
+                    return messages.insert(m);
+                }))
+                .flatMap(m -> rooms.recordLastMessage(roomId, lastMessage(m)).thenReturn(m))
+                .map(m -> {
+                    MessageView view = MessageView.of(m);
+                    events.publish(RoomEvent.message("message.created", view));
+                    return new Posted(view, false);
+                });
+    }
+
+    /** Everyone a mention reaches: named members, members of named facilities, or the whole room. */
+    private Mono<List<String>> resolveMentions(String roomId, String authorId, Message.Mentions mentions) {
+        if (mentions.isEmpty()) {
+            return Mono.just(List.of());
+        }
+        return memberships.activeMembers(roomId).collectList().map(members -> {
+            Set<String> reached = new LinkedHashSet<>();
+            for (int i = 0; i < mentions.users().size(); i++) {
+                String u = mentions.users().get(i);
+                if (members.stream().noneMatch(m -> m.userId().equals(u))) {
+                    throw ApiException.unprocessable("mentions.users[" + i + "]", "is not a member of this room");
+                }
+                reached.add(u);
+            }
+            for (int i = 0; i < mentions.facilities().size(); i++) {
+                String f = mentions.facilities().get(i);
+                List<String> staff = members.stream().filter(m -> f.equals(m.facilityId())).map(Membership::userId).toList();
+                if (staff.isEmpty()) {
+                    throw ApiException.unprocessable("mentions.facilities[" + i + "]", "no member of this room belongs to it");
+                }
+                reached.addAll(staff);
+            }
+            if (mentions.room()) {
+                members.forEach(m -> reached.add(m.userId()));
+            }
+            reached.remove(authorId);
+            return List.copyOf(reached);
+        });
+    }
+
+    /** Edits one's own message; the previous version stays in the history members can read. */
+    public Mono<MessageView> edit(CareUser user, String roomId, String messageId, Requests.EditMessage request) {
+        Ids.require("roomId", roomId);
+        Ids.require("messageId", messageId);
+        return linearizer.run(roomId, () -> access.requireWritable(user, roomId)
+                .then(ownMessage(roomId, messageId))
+                .flatMap(m -> {
+                    if (!m.author().userId().equals(user.id())) {
+                        throw ApiException.forbidden("only the author may edit a message");
+                    }
+                    if (m.isDeleted()) {
+                        throw ApiException.conflict("message-deleted", "the message was deleted");
+                    }
+                    Content content = content(request.text(), request.html(),
+                            m.attachments() == null ? List.of() : m.attachments().stream().map(Message.AttachmentRef::id).toList());
+                    if (content.text().equals(m.text()) && Objects.equals(content.html(), m.html())) {
+                        return Mono.just(MessageView.of(m));
+                    }
+                    Instant now = clock.instant();
+                    return rooms.nextSeq(roomId)
+                            .flatMap(seq -> messages.edit(messageId, new Message.Edit(m.text(), m.html(),
+                                    m.editedAt() == null ? m.createdAt() : m.editedAt()), content.text(), content.html(), now, seq))
+                            .flatMap(edited -> refreshLastMessage(edited).thenReturn(edited))
+                            .map(edited -> publish("message.edited", edited));
+                }));
+    }
+
+    /** Deletes a message (author or room owner): content removed, who and when kept. */
+    public Mono<MessageView> delete(CareUser user, String roomId, String messageId) {
+        Ids.require("roomId", roomId);
+        Ids.require("messageId", messageId);
+        return linearizer.run(roomId, () -> access.requireWritable(user, roomId)
+                .flatMap(member -> ownMessage(roomId, messageId).flatMap(m -> {
+                    boolean mayDelete = m.author().userId().equals(user.id()) || member.membership().role().canManage();
+                    if (!mayDelete) {
+                        throw ApiException.forbidden("only the author or a room owner may delete a message");
+                    }
+                    if (m.isDeleted()) {
+                        return Mono.just(MessageView.of(m));
+                    }
+                    return rooms.nextSeq(roomId)
+                            .flatMap(seq -> messages.delete(messageId, user.id(), clock.instant(), seq))
+                            .flatMap(deleted -> refreshLastMessage(deleted).thenReturn(deleted))
+                            .map(deleted -> publish("message.deleted", deleted));
+                })));
+    }
+
+    /** Gives ({@code add}) or takes back one's stamp; doing what is already done changes nothing. */
+    public Mono<MessageView> stamp(CareUser user, String roomId, String messageId, String stampCode, boolean add) {
+        Ids.require("roomId", roomId);
+        Ids.require("messageId", messageId);
+        Stamp stamp = Stamp.parse(stampCode).orElseThrow(() -> ApiException.invalid("stamp",
+                "must be one of viewed, accepted, thanked, good, completed"));
+        return linearizer.run(roomId, () -> access.requireWritable(user, roomId)
+                .then(ownMessage(roomId, messageId))
+                .flatMap(m -> {
+                    if (m.isDeleted()) {
+                        throw ApiException.conflict("message-deleted", "the message was deleted");
+                    }
+                    List<String> current = m.stamps() == null ? List.of() : m.stamps().getOrDefault(stamp.code(), List.of());
+                    if (current.contains(user.id()) == add) {
+                        return Mono.just(MessageView.of(m));
+                    }
+                    return rooms.nextSeq(roomId)
+                            .flatMap(seq -> messages.stamp(messageId, stamp, user.id(), add, seq))
+                            .map(stamped -> publish("message.stamped", stamped))
+                            .switchIfEmpty(messages.findById(messageId).map(MessageView::of));
+                }));
+    }
+
+    /**
+     * Moves the caller's read position forward to {@code upToSeq} (clamped to the room's latest number).
+     * Never moves it back; a position already reached changes nothing and publishes nothing.
+     */
+    public Mono<ReadView> markRead(CareUser user, String roomId, long upToSeq) {
+        Ids.require("roomId", roomId);
+        return linearizer.run(roomId, () -> access.require(user, roomId).flatMap(member -> {
+            long target = Math.min(upToSeq, member.room().seq());
+            return reads.find(roomId, user.id())
+                    .filter(r -> r.upToSeq() >= target)
+                    .map(ReadView::of)
+                    .switchIfEmpty(Mono.defer(() -> rooms.nextSeq(roomId).flatMap(seq -> {
+                        Membership m = member.membership();
+                        return reads.save(new ReadReceipt(Membership.idOf(roomId, user.id()), roomId, user.id(),
+                                m.displayName(), m.profession(), m.facilityId(), target, seq, clock.instant()));
+                    }).map(saved -> {
+                        ReadView view = ReadView.of(saved);
+                        events.publish(RoomEvent.read(view));
+                        return view;
+                    })));
+        }));
+    }
+
+    private MessageView publish(String type, Message m) {
+        MessageView view = MessageView.of(m);
+        events.publish(RoomEvent.message(type, view));
+        return view;
+    }
+
+    private Mono<Void> refreshLastMessage(Message m) {
+        return rooms.recordLastMessage(m.roomId(), new LastMessage(m.id(), m.seq(), LastMessage.excerptOf(m.text()),
+                m.author().displayName(), m.priority() == Priority.URGENT, null));
+    }
+
+    private Mono<Message> ownMessage(String roomId, String messageId) {
+        return messages.findById(messageId)
+                .filter(m -> m.roomId().equals(roomId))
+                .switchIfEmpty(Mono.error(() -> ApiException.notFound("message")));
+    }
+
+    private static Message.Author author(Membership m) {
+        return new Message.Author(m.userId(), m.displayName(), m.profession(), m.facilityId(), m.facilityName());
+    }
+
+    private static LastMessage lastMessage(Message m) {
+        return new LastMessage(m.id(), m.seq(), LastMessage.excerptOf(m.text()), m.author().displayName(),
+                m.priority() == Priority.URGENT, m.createdAt());
+    }
+
+    private static Message.AttachmentRef ref(Attachment a) {
+        return new Message.AttachmentRef(a.id(), a.name(), a.contentType(), a.size(), a.thumbnailFileId() != null);
+    }
+
+    private record Content(String text, String html) {
+    }
+
+    /** Sanitises HTML and derives the always-kept plain text; some content is required. */
+    private Content content(String text, String html, List<String> attachmentIds) {
+        String cleanHtml = html == null || html.isBlank() ? null : sanitizer.clean(html);
+        String plain = text == null || text.isBlank() ? (cleanHtml == null ? "" : sanitizer.toText(cleanHtml)) : text.strip();
+        if (plain.isEmpty() && (attachmentIds == null || attachmentIds.isEmpty())) {
+            throw ApiException.invalid("text", "must not be empty");
+        }
+        if (plain.length() > Requests.MAX_TEXT) {
+            throw ApiException.invalid("text", "must be at most " + Requests.MAX_TEXT + " characters");
+        }
+        return new Content(plain, cleanHtml);
+    }
+
+    private static Priority priority(String value) {
+        if (value == null || value.isBlank() || value.equalsIgnoreCase("normal")) {
+            return Priority.NORMAL;
+        }
+        if (value.equalsIgnoreCase("urgent")) {
+            return Priority.URGENT;
+        }
+        throw ApiException.invalid("priority", "must be normal or urgent");
+    }
+
+    private static List<String> distinctIds(String field, List<String> ids) {
+        if (ids == null) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < ids.size(); i++) {
+            String id = Ids.require(field + "[" + i + "]", ids.get(i));
+            if (!out.contains(id)) {
+                out.add(id);
+            }
+        }
+        return out;
+    }
+
+    private static List<String> userIds(String field, List<String> ids) {
+        if (ids == null) {
+            return List.of();
+        }
+        Map<String, Boolean> out = new LinkedHashMap<>();
+        for (int i = 0; i < ids.size(); i++) {
+            out.put(Ids.requireUserId(field + "[" + i + "]", ids.get(i)), true);
+        }
+        return List.copyOf(out.keySet());
+    }
+
+    /** Idempotency keys are client-chosen (a UUID in practice); bounded so they cannot bloat storage. */
+    private static String idempotencyKey(String key) {
+        if (key == null) {
+            return null;
+        }
+        if (key.isBlank() || key.length() > 200) {
+            throw ApiException.invalid("Idempotency-Key", "must be 1-200 characters");
+        }
+        return key;
+    }
+}

@@ -1,0 +1,44 @@
+package jp.tsunagu.chat.handler;
+
+import jp.tsunagu.chat.identity.CareUser;
+import jp.tsunagu.chat.room.CareRoom;
+import jp.tsunagu.chat.room.Membership;
+import jp.tsunagu.chat.room.MembershipStore;
+import jp.tsunagu.chat.room.RoomStore;
+import jp.tsunagu.chat.support.ApiException;
+import reactor.core.publisher.Mono;
+
+/**
+ * The one membership check every room endpoint and stream goes through. A room the caller is not an
+ * active member of does not exist for them: 404, never 403, so room ids reveal nothing.
+ */
+public final class RoomAccess {
+
+    private final RoomStore rooms;
+    private final MembershipStore memberships;
+
+    public RoomAccess(RoomStore rooms, MembershipStore memberships) {
+        this.rooms = rooms;
+        this.memberships = memberships;
+    }
+
+    /** The room and the caller's membership, or 404. */
+    public Mono<Member> require(CareUser user, String roomId) {
+        return memberships.findActive(roomId, user.id())
+                .flatMap(m -> rooms.findById(roomId).map(room -> new Member(room, m)))
+                .switchIfEmpty(Mono.error(() -> ApiException.notFound("room")));
+    }
+
+    /** As {@link #require}, and the room must not be archived (409 if it is). */
+    public Mono<Member> requireWritable(CareUser user, String roomId) {
+        return require(user, roomId).map(member -> {
+            if (member.room().archived()) {
+                throw ApiException.conflict("room-archived", "the room is archived and read-only");
+            }
+            return member;
+        });
+    }
+
+    public record Member(CareRoom room, Membership membership) {
+    }
+}

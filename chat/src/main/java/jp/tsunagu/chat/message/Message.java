@@ -1,0 +1,68 @@
+package jp.tsunagu.chat.message;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import org.springframework.data.annotation.Id;
+import org.springframework.data.mongodb.core.mapping.Document;
+
+import jp.tsunagu.chat.identity.Profession;
+
+/**
+ * A message in a room, with everything that happens to it kept inside this one document (edits, stamps,
+ * deletion), so each change is a single atomic write and the document alone can be replayed to a client.
+ *
+ * @param seq the room sequence number of the message's creation; orders the timeline
+ * @param changeSeq the room sequence number of the latest change (equal to {@code seq} until changed)
+ * @param lastChange what that latest change was
+ * @param threadRootId the first message of the thread this reply belongs to; null for top-level messages
+ * @param mentionedUserIds everyone the mentions reached when posted (users, facility members, whole room)
+ * @param attachments what was attached, copied in so a message reads without a join
+ * @param stamps stamp code to the ids of the users who gave it
+ * @param edits earlier versions, oldest first; cleared on deletion
+ * @param requestHash fingerprint of the create request, to tell a retry from a reused idempotency key
+ */
+@Document("messages")
+public record Message(@Id String id, String roomId, long seq, long changeSeq, Change lastChange, Author author,
+                     String text, String html, String parentId, String threadRootId, Priority priority,
+                     Mentions mentions, List<String> mentionedUserIds, List<AttachmentRef> attachments,
+                     Map<String, List<String>> stamps, List<Edit> edits, Instant createdAt, Instant editedAt,
+                     Deletion deleted, String requestHash) {
+
+    public enum Change {
+        CREATED, EDITED, DELETED, STAMPED
+    }
+
+    public record Author(String userId, String displayName, Profession profession, String facilityId,
+                         String facilityName) {
+    }
+
+    public record Mentions(List<String> users, List<String> facilities, boolean room) {
+
+        public static final Mentions NONE = new Mentions(List.of(), List.of(), false);
+
+        public Mentions {
+            users = users == null ? List.of() : List.copyOf(users);
+            facilities = facilities == null ? List.of() : List.copyOf(facilities);
+        }
+
+        public boolean isEmpty() {
+            return users.isEmpty() && facilities.isEmpty() && !room;
+        }
+    }
+
+    /** An attachment as a message shows it; the bytes live in the attachment store. */
+    public record AttachmentRef(String id, String name, String contentType, long size, boolean thumbnail) {
+    }
+
+    public record Edit(String text, String html, Instant editedAt) {
+    }
+
+    public record Deletion(String by, Instant at) {
+    }
+
+    public boolean isDeleted() {
+        return deleted != null;
+    }
+}

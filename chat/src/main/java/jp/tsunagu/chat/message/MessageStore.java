@@ -1,0 +1,40 @@
+package jp.tsunagu.chat.message;
+
+import java.time.Instant;
+
+import jp.tsunagu.chat.support.Cursor;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/** Storage of messages; each method is one single-document operation or one query. */
+public interface MessageStore {
+
+    /** Inserts; fails with {@code DuplicateKeyException} if the id (derived from an idempotency key) exists. */
+    Mono<Message> insert(Message message);
+
+    Mono<Message> findById(String id);
+
+    /** Newest first, strictly before {@code beforeSeq} (or from the newest when null). */
+    Flux<Message> page(String roomId, Long beforeSeq, int limit);
+
+    /** The root and its replies, oldest first. */
+    Flux<Message> thread(String roomId, String rootId, int limit);
+
+    Mono<Message> edit(String id, Message.Edit previous, String text, String html, Instant at, long changeSeq);
+
+    Mono<Message> delete(String id, String by, Instant at, long changeSeq);
+
+    /** Adds or removes one user's stamp; empty if it was already in that state. */
+    Mono<Message> stamp(String id, Stamp stamp, String userId, boolean add, long changeSeq);
+
+    /** Messages created or changed after {@code seq}, in the order of their latest change. */
+    Flux<Message> changedSince(String roomId, long seq, int limit);
+
+    /** Others' live messages after {@code afterSeq}, the unread count for a member. */
+    Mono<Long> countUnread(String roomId, long afterSeq, String userId);
+
+    Mono<Long> countUrgentUnread(String roomId, long afterSeq, String userId);
+
+    /** Messages in the given rooms that mentioned the user, newest first, before the cursor. */
+    Flux<Message> mentioning(String userId, java.util.Collection<String> roomIds, Cursor before, int limit);
+}

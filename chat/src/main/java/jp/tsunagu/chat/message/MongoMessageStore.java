@@ -1,0 +1,115 @@
+package jp.tsunagu.chat.message;
+
+import java.time.Instant;
+
+import org.springframework.data.domain.Sort;
+import org.springframework.data.mongodb.core.FindAndModifyOptions;
+import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
+import org.springframework.data.mongodb.core.query.Criteria;
+import org.springframework.data.mongodb.core.query.Query;
+import org.springframework.data.mongodb.core.query.Update;
+
+import jp.tsunagu.chat.support.Cursor;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+import static org.springframework.data.mongodb.core.query.Criteria.where;
+
+/** {@link MessageStore} on MongoDB. Changes are conditional single-document updates. */
+public final class MongoMessageStore implements MessageStore {
+
+    private static final FindAndModifyOptions RETURN_NEW = FindAndModifyOptions.options().returnNew(true);
+
+    private final ReactiveMongoTemplate mongo;
+
+    public MongoMessageStore(ReactiveMongoTemplate mongo) {
+        this.mongo = mongo;
+    }
+
+    @Override
+    public Mono<Message> insert(Message message) {
+        return mongo.insert(message);
+    }
+
+    @Override
+    public Mono<Message> findById(String id) {
+        return mongo.findById(id, Message.class);
+    }
+
+    @Override
+    public Flux<Message> page(String roomId, Long beforeSeq, int limit) {
+        Criteria c = where("roomId").is(roomId);
+        if (beforeSeq != null) {
+            c = c.and("seq").lt(beforeSeq);
+        }
+        return mongo.find(Query.query(c).with(Sort.by(Sort.Direction.DESC, "seq")).limit(limit), Message.class);
+    }
+
+    @Override
+    public Flux<Message> thread(String roomId, String rootId, int limit) {
+        Criteria c = where("roomId").is(roomId).orOperator(where("_id").is(rootId), where("threadRootId").is(rootId));
+        return mongo.find(Query.query(c).with(Sort.by("seq")).limit(limit), Message.class);
+    }
+
+    @Override
+    public Mono<Message> edit(String id, Message.Edit previous, String text, String html, Instant at, long changeSeq) {
+        return mongo.findAndModify(Query.query(where("_id").is(id).and("deleted").is(null)),
+                new Update().push("edits", previous).set("text", text).set("html", html).set("editedAt", at)
+                        .set("changeSeq", changeSeq).set("lastChange", Message.Change.EDITED),
+                RETURN_NEW, Message.class);
+    }
+
+    @Override
+    public Mono<Message> delete(String id, String by, Instant at, long changeSeq) {
+        // Content goes, the fact and the actor stay: others saw the message and may have acted on it.
+        return mongo.findAndModify(Query.query(where("_id").is(id).and("deleted").is(null)),
+                new Update().set("text", "").set("html", null).set("edits", java.util.List.of())
+                        .set("attachments", java.util.List.of()).set("stamps", java.util.Map.of())
+                        .set("deleted", new Message.Deletion(by, at))
+                        .set("changeSeq", changeSeq).set("lastChange", Message.Change.DELETED),
+                RETURN_NEW, Message.class);
+    }
+
+    @Override
+    public Mono<Message> stamp(String id, Stamp stamp, String userId, boolean add, long changeSeq) {
+        String field = "stamps." + stamp.code();
+        Criteria c = where("_id").is(id).and("deleted").is(null);
+        c = add ? c.and(field).ne(userId) : c.and(field).is(userId);
+        Update u = add ? new Update().addToSet(field, userId) : new Update().pull(field, userId);
+        return mongo.findAndModify(Query.query(c),
+                u.set("changeSeq", changeSeq).set("lastChange", Message.Change.STAMPED), RETURN_NEW, Message.class);
+    }
+
+    @Override
+    public Flux<Message> changedSince(String roomId, long seq, int limit) {
+        return mongo.find(Query.query(where("roomId").is(roomId).and("changeSeq").gt(seq))
+                .with(Sort.by("changeSeq")).limit(limit), Message.class);
+    }
+
+    @Override
+    public Mono<Long> countUnread(String roomId, long afterSeq, String userId) {
+        return mongo.count(unread(roomId, afterSeq, userId), Message.class);
+    }
+
+    @Override
+    public Mono<Long> countUrgentUnread(String roomId, long afterSeq, String userId) {
+        return mongo.count(unread(roomId, afterSeq, userId).addCriteria(where("priority").is(Priority.URGENT)),
+                Message.class);
+    }
+
+    private static Query unread(String roomId, long afterSeq, String userId) {
+        return Query.query(where("roomId").is(roomId).and("seq").gt(afterSeq)
+                .and("author.userId").ne(userId).and("deleted").is(null));
+    }
+
+    @Override
+    public Flux<Message> mentioning(String userId, java.util.Collection<String> roomIds, Cursor before, int limit) {
+        Criteria c = where("mentionedUserIds").is(userId).and("roomId").in(roomIds).and("deleted").is(null);
+        if (before != null) {
+            c = c.orOperator(where("createdAt").lt(before.at()),
+                    where("createdAt").is(before.at()).and("_id").lt(before.id()));
+        }
+        return mongo.find(Query.query(c).with(Sort.by(Sort.Order.desc("createdAt"), Sort.Order.desc("_id")))
+                .limit(limit), Message.class);
+    }
+}

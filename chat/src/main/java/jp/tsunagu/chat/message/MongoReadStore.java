@@ -1,0 +1,42 @@
+package jp.tsunagu.chat.message;
+
+import org.springframework.data.domain.Sort;
+import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
+import org.springframework.data.mongodb.core.query.Query;
+
+import jp.tsunagu.chat.room.Membership;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+import static org.springframework.data.mongodb.core.query.Criteria.where;
+
+/** {@link ReadStore} on MongoDB, one document per (room, user). */
+public final class MongoReadStore implements ReadStore {
+
+    private final ReactiveMongoTemplate mongo;
+
+    public MongoReadStore(ReactiveMongoTemplate mongo) {
+        this.mongo = mongo;
+    }
+
+    @Override
+    public Mono<ReadReceipt> find(String roomId, String userId) {
+        return mongo.findById(Membership.idOf(roomId, userId), ReadReceipt.class);
+    }
+
+    @Override
+    public Mono<ReadReceipt> save(ReadReceipt receipt) {
+        return mongo.save(receipt);
+    }
+
+    @Override
+    public Flux<ReadReceipt> readersOf(String roomId, long seq) {
+        return mongo.find(Query.query(where("roomId").is(roomId).and("upToSeq").gte(seq)), ReadReceipt.class);
+    }
+
+    @Override
+    public Flux<ReadReceipt> changedSince(String roomId, long seq, int limit) {
+        return mongo.find(Query.query(where("roomId").is(roomId).and("seq").gt(seq)).with(Sort.by("seq")).limit(limit),
+                ReadReceipt.class);
+    }
+}

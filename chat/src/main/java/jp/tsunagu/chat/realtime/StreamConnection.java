@@ -1,0 +1,123 @@
+package jp.tsunagu.chat.realtime;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Sinks;
+import reactor.util.concurrent.Queues;
+
+/**
+ * One client connection (a WebSocket or an SSE stream) with a bounded send queue.
+ *
+ * <p>Frames carry JSON serialised once per event and shared by every connection. When the queue is
+ * full the client is not keeping up: rather than buffer without limit, the connection ends with a
+ * {@code resync} frame, and the client reconnects with the last sequence number it saw (Mattermost drops
+ * slow consumers the same way).
+ */
+public final class StreamConnection {
+
+    /** Mattermost's per-connection send queue holds 256 events; a burst that size is normal, more is a stall. */
+    public static final int DEFAULT_QUEUE_CAPACITY = 256;
+
+    private final String userId;
+    private final Sinks.Many<Frame> sink;
+    private final Set<String> rooms = ConcurrentHashMap.newKeySet();
+    private final boolean singleRoom;
+    private volatile boolean closed;
+    private volatile Frame resyncFrame;
+
+    /**
+     * @param singleRoom true for an SSE stream, which follows one room and ends when the user loses access to
+     *                   it; a WebSocket only drops that room
+     */
+    public StreamConnection(String userId, int queueCapacity, boolean singleRoom) {
+        this.userId = userId;
+        this.sink = Sinks.many().unicast().onBackpressureBuffer(Queues.<Frame>get(queueCapacity).get());
+        this.singleRoom = singleRoom;
+    }
+
+    public String userId() {
+        return userId;
+    }
+
+    /**
+     * Queues a frame. Returns false, and ends the connection with a resync frame, when the queue is full.
+     * Synchronised because replay (on a room's turn) and live fan-out (on a hub) may both write.
+     */
+    public synchronized boolean offer(Frame frame) {
+        if (closed) {
+            return false;
+        }
+        Sinks.EmitResult result = sink.tryEmitNext(frame);
+        if (result.isSuccess()) {
+            return true;
+        }
+        if (result == Sinks.EmitResult.FAIL_OVERFLOW) {
+            overflowed();
+        } else {
+            closed = true;
+        }
+        return false;
+    }
+
+    private void overflowed() {
+        resyncFrame = Frame.control("{\"type\":\"resync\",\"reason\":\"slow_consumer\"}");
+        closed = true;
+        sink.tryEmitComplete();
+    }
+
+    /** Ends the stream after what is queued, optionally with a final frame. */
+    public synchronized void close(Frame finalFrame) {
+        if (closed) {
+            return;
+        }
+        if (finalFrame != null) {
+            sink.tryEmitNext(finalFrame);
+        }
+        closed = true;
+        sink.tryEmitComplete();
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * The frames to write. A slow consumer's queued frames are skipped: it must resync anyway, and
+     * writing them would only delay the hint.
+     */
+    public Flux<Frame> frames() {
+        return sink.asFlux()
+                .takeWhile(f -> resyncFrame == null)
+                .concatWith(Flux.defer(() -> resyncFrame == null ? Flux.empty() : Flux.just(resyncFrame)));
+    }
+
+    /** {@link #frames()} interleaved with a shared heartbeat, ending when the frames end. */
+    public Flux<Frame> frames(Flux<Frame> heartbeat) {
+        Sinks.Empty<Void> done = Sinks.empty();
+        return Flux.merge(frames().doFinally(signal -> done.tryEmitEmpty()), heartbeat.takeUntilOther(done.asMono()));
+    }
+
+    /**
+     * One serialised event. {@code seq} is the room sequence number, or -1 for control frames
+     * (subscribed, resync, heartbeat) that are not part of a room's history.
+     */
+    public record Frame(String roomId, long seq, String json) {
+
+        public static Frame control(String json) {
+            return new Frame(null, -1, json);
+        }
+    }
+
+    Set<String> rooms() {
+        return rooms;
+    }
+
+    void roomClosed(String roomId) {
+        rooms.remove(roomId);
+        if (singleRoom) {
+            close(null);
+        }
+    }
+}

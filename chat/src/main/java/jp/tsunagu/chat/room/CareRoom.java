@@ -1,0 +1,20 @@
+package jp.tsunagu.chat.room;
+
+import java.time.Instant;
+
+import org.springframework.data.annotation.Id;
+import org.springframework.data.mongodb.core.mapping.Document;
+
+/**
+ * A care room. The document also holds the room's event counter {@code seq}: every change in the room
+ * (message, edit, stamp, read, membership) takes the next value, so clients can resume from a number.
+ *
+ * @param seq the last sequence number handed out in this room; only grows
+ * @param changeSeq the sequence number of the last change to the room itself (rename, archive)
+ * @param directKey for direct rooms, the two user ids sorted and joined, unique; null otherwise
+ */
+@Document("rooms")
+public record CareRoom(@Id String id, RoomKind kind, String name, Resident resident, boolean archived,
+                       Instant archivedAt, String archivedBy, Instant createdAt, String createdBy, long seq,
+                       long changeSeq, LastMessage lastMessage, Instant lastActivityAt, String directKey) {
+}

@@ -1,0 +1,33 @@
+package jp.tsunagu.chat.room;
+
+import java.time.Instant;
+import java.util.Collection;
+
+import jp.tsunagu.chat.support.Cursor;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/** Storage of care rooms and their sequence counters. */
+public interface RoomStore {
+
+    /** Inserts a new room; fails with {@code DuplicateKeyException} if its resident or direct pair exists. */
+    Mono<CareRoom> insert(CareRoom room);
+
+    Mono<CareRoom> findById(String roomId);
+
+    Mono<CareRoom> findByExternalResidentId(String externalResidentId);
+
+    /** Atomically takes the room's next sequence number; empty if the room does not exist. */
+    Mono<Long> nextSeq(String roomId);
+
+    Mono<CareRoom> markArchived(String roomId, String by, Instant at, long seq);
+
+    /** Sets the list preview unless a later message already holds it. */
+    Mono<Void> recordLastMessage(String roomId, LastMessage last);
+
+    /** Rooms among {@code ids}, most recently active first, strictly after the cursor position. */
+    Flux<CareRoom> findActiveFirst(Collection<String> ids, Cursor after, int limit);
+
+    /** Rooms whose own document changed after {@code seq} (archive), for stream resumption. */
+    Mono<CareRoom> changedSince(String roomId, long seq);
+}
