@@ -95,6 +95,12 @@ public class ChatConfiguration {
         return new MongoIndexes(mongo);
     }
 
+    /** Named so that it replaces Spring Boot's MongoDB health indicator. */
+    @Bean
+    MongoPingHealthIndicator mongoHealthIndicator(ReactiveMongoTemplate mongo) {
+        return new MongoPingHealthIndicator(mongo);
+    }
+
     @Bean
     RoomLinearizer roomLinearizer() {
         return new RoomLinearizer();

@@ -1,0 +1,36 @@
+package jp.tsunagu.ops.demo;
+
+import java.time.LocalDate;
+import java.util.List;
+
+/** The shape of {@code demo/demo-data.json}: facilities, people, rooms and a week of conversation. */
+public record DemoData(List<Facility> facilities, List<User> users, List<Room> rooms) {
+
+    public record Facility(String id, String name, String kind) {
+    }
+
+    public record User(String id, String displayName, String kana, String profession, String facilityId,
+                       List<String> roles, String relationship, String residentUserOf) {
+    }
+
+    public record Room(String key, String kind, String name, Resident resident, List<Member> members,
+                       List<Message> messages) {
+    }
+
+    public record Resident(String name, String kana, LocalDate birthDate, String externalResidentId) {
+    }
+
+    public record Member(String userId, String role) {
+    }
+
+    /** {@code day} is relative to today (0 today, -6 six days ago); {@code parent} is another message's ref. */
+    public record Message(String ref, String author, int day, String time, String text, String html, String priority,
+                          String parent, Mentions mentions, List<Stamp> stamps) {
+    }
+
+    public record Mentions(List<String> users, List<String> facilities, boolean room) {
+    }
+
+    public record Stamp(String user, String stamp) {
+    }
+}

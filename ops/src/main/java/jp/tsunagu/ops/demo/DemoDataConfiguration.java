@@ -1,0 +1,25 @@
+package jp.tsunagu.ops.demo;
+
+import java.time.Clock;
+
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Profile;
+import org.springframework.core.env.Environment;
+import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
+
+import jp.tsunagu.chat.support.HtmlSanitizer;
+import tools.jackson.databind.json.JsonMapper;
+
+/** Demo users always (so demo sign-in works); the week of conversation when {@code tsunagu.demo.data.enabled}. */
+@Configuration(proxyBeanMethods = false)
+@Profile("demo")
+public class DemoDataConfiguration {
+
+    @Bean
+    DemoDataLoader demoDataLoader(ReactiveMongoTemplate mongo, HtmlSanitizer sanitizer, Clock clock, JsonMapper json,
+                                  Environment environment) {
+        return new DemoDataLoader(mongo, sanitizer, clock, json,
+                environment.getProperty("tsunagu.demo.data.enabled", Boolean.class, true));
+    }
+}
