@@ -37,7 +37,7 @@ public final class HtmlSanitizer {
             return "";
         }
         Document doc = Jsoup.parseBodyFragment(html);
-        doc.select("br").forEach(br -> br.after(new TextNode("\n")));
+        // wholeText() already renders <br> as a line break; block ends need one added.
         doc.select("p, li, div, blockquote, pre, h1, h2, h3, h4, h5, h6, tr").forEach(e -> e.appendChild(new TextNode("\n")));
         return doc.body().wholeText().replaceAll("[ \\t\\x0B\\f\\r]+\\n", "\n").replaceAll("\\n{3,}", "\n\n").strip();
     }
