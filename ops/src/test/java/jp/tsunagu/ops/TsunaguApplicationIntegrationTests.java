@@ -19,7 +19,16 @@ class TsunaguApplicationIntegrationTests extends IntegrationTestSupport {
     @Test
     void openApiDocumentDescribesTheApi() {
         http.get().uri("/v3/api-docs").exchange().expectStatus().isOk()
-                .expectBody().jsonPath("$.paths['/api/v1/rooms/{roomId}/messages']").exists();
+                .expectBody().jsonPath("$.paths['/api/v1/rooms/{roomId}/messages']").exists()
+                .jsonPath("$.components.securitySchemes.bearer.scheme").isEqualTo("bearer")
+                .jsonPath("$.paths['/api/v1/rooms'].get.parameters[?(@.name=='user')]").isEmpty();
+    }
+
+    @Test
+    void prometheusExposesRealtimeMetrics() {
+        String body = http.get().uri("/actuator/prometheus").exchange().expectStatus().isOk()
+                .expectBody(String.class).returnResult().getResponseBody();
+        assertThat(body).contains("tsunagu_realtime_connections", "tsunagu_realtime_events_total");
     }
 
     @Test

@@ -46,6 +46,7 @@ public class StreamController {
         }
         StreamConnection connection = new StreamConnection(user.id(), queueCapacity, true);
         return streams.attach(user, roomId, from, connection)
+                .doOnSubscribe(subscription -> streams.opened())
                 .flatMapMany(attached -> {
                     if (!attached) {
                         connection.close(null);

@@ -52,7 +52,7 @@ import tools.jackson.databind.json.JsonMapper;
  */
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties({ChatProperties.class, ClaimNames.class})
-@Import(SecurityConfiguration.class)
+@Import({SecurityConfiguration.class, OpenApiConfiguration.class})
 public class ChatConfiguration {
 
     @Bean
@@ -109,6 +109,11 @@ public class ChatConfiguration {
     @Bean
     RoomEventHub roomEventHub(ChatProperties properties, JsonMapper json) {
         return new RoomEventHub(properties.hubs(), json);
+    }
+
+    @Bean
+    RealtimeMetrics realtimeMetrics(RoomEventHub hub, RoomLinearizer linearizer) {
+        return new RealtimeMetrics(hub, linearizer);
     }
 
     @Bean

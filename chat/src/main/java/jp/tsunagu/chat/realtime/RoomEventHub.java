@@ -30,6 +30,7 @@ public final class RoomEventHub implements RoomEventPublisher, AutoCloseable {
     private final AtomicLong published = new AtomicLong();
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong connections = new AtomicLong();
 
     /**
      * @param hubCount number of fan-out threads; Mattermost sizes hubs by CPU count, and fan-out is cheap
@@ -78,6 +79,19 @@ public final class RoomEventHub implements RoomEventPublisher, AutoCloseable {
         for (String roomId : Set.copyOf(connection.rooms())) {
             unsubscribe(roomId, connection);
         }
+    }
+
+    /** Counts a connection opened; pair with {@link #connectionClosed()}. */
+    public void connectionOpened() {
+        connections.incrementAndGet();
+    }
+
+    public void connectionClosed() {
+        connections.decrementAndGet();
+    }
+
+    public long openConnections() {
+        return connections.get();
     }
 
     public long publishedCount() {

@@ -58,6 +58,7 @@ public final class RoomWebSocketHandler implements WebSocketHandler {
 
     private Mono<Void> run(WebSocketSession session, CareUser user) {
         StreamConnection connection = new StreamConnection(user.id(), queueCapacity, false);
+        streams.opened();
         Mono<Void> inbound = session.receive()
                 .concatMap(message -> command(user, connection, message))
                 .then();

@@ -125,7 +125,13 @@ public final class StreamHandler {
         hub.unsubscribe(roomId, connection);
     }
 
+    /** Call once when a connection opens; {@link #detach} counts it closed. */
+    public void opened() {
+        hub.connectionOpened();
+    }
+
     public void detach(StreamConnection connection) {
+        hub.connectionClosed();
         hub.disconnect(connection);
     }
 }
