@@ -2,6 +2,7 @@ package jp.tsunagu.chat.realtime;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Sinks;
@@ -21,6 +22,14 @@ public final class StreamConnection {
     public static final int DEFAULT_QUEUE_CAPACITY = 256;
 
     private final String userId;
+    private final int capacity;
+    /**
+     * Frames offered and not yet taken by the writer. The sink's queue itself is unbounded; this count is what
+     * bounds it. A bounded Reactor queue does not do: it rounds its size up to a power of two (at least 8), and
+     * when full before the writer subscribes (an SSE replay) it answers FAIL_ZERO_SUBSCRIBER, not FAIL_OVERFLOW,
+     * which left the stream open with no resync frame and no further events.
+     */
+    private final AtomicInteger queued = new AtomicInteger();
     private final Sinks.Many<Frame> sink;
     private final Set<String> rooms = ConcurrentHashMap.newKeySet();
     private final boolean singleRoom;
@@ -33,7 +42,8 @@ public final class StreamConnection {
      */
     public StreamConnection(String userId, int queueCapacity, boolean singleRoom) {
         this.userId = userId;
-        this.sink = Sinks.many().unicast().onBackpressureBuffer(Queues.<Frame>get(queueCapacity).get());
+        this.capacity = queueCapacity;
+        this.sink = Sinks.many().unicast().onBackpressureBuffer(Queues.<Frame>unbounded().get());
         this.singleRoom = singleRoom;
     }
 
@@ -49,15 +59,17 @@ public final class StreamConnection {
         if (closed) {
             return false;
         }
-        Sinks.EmitResult result = sink.tryEmitNext(frame);
-        if (result.isSuccess()) {
+        if (queued.get() >= capacity) {
+            overflowed();
+            return false;
+        }
+        queued.incrementAndGet();
+        if (sink.tryEmitNext(frame).isSuccess()) {
             return true;
         }
-        if (result == Sinks.EmitResult.FAIL_OVERFLOW) {
-            overflowed();
-        } else {
-            closed = true;
-        }
+        // The writer went away (cancelled) or the stream already ended.
+        queued.decrementAndGet();
+        closed = true;
         return false;
     }
 
@@ -89,6 +101,7 @@ public final class StreamConnection {
      */
     public Flux<Frame> frames() {
         return sink.asFlux()
+                .doOnNext(f -> queued.decrementAndGet())
                 .takeWhile(f -> resyncFrame == null)
                 .concatWith(Flux.defer(() -> resyncFrame == null ? Flux.empty() : Flux.just(resyncFrame)));
     }
