@@ -109,7 +109,10 @@ public final class StreamConnection {
     /** {@link #frames()} interleaved with a shared heartbeat, ending when the frames end. */
     public Flux<Frame> frames(Flux<Frame> heartbeat) {
         Sinks.Empty<Void> done = Sinks.empty();
-        return Flux.merge(frames().doFinally(signal -> done.tryEmitEmpty()), heartbeat.takeUntilOther(done.asMono()));
+        // The heartbeat is one shared ticker: a connection whose writer stalls must drop its ticks, or the shared
+        // publisher waits for it, the interval overflows, and every connection's stream fails with its error.
+        return Flux.merge(frames().doFinally(signal -> done.tryEmitEmpty()),
+                heartbeat.onBackpressureDrop().takeUntilOther(done.asMono()));
     }
 
     /**
