@@ -1,8 +1,10 @@
 package jp.tsunagu.chat.support;
 
+import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 
 import reactor.core.publisher.Mono;
@@ -25,13 +27,13 @@ public final class RoomLinearizer {
             CompletableFuture<Void> mine = new CompletableFuture<>();
             CompletableFuture<Void> previous = tails.put(roomId, mine);
             CompletableFuture<Void> turn = previous == null ? CompletableFuture.completedFuture(null) : previous;
-            CompletableFuture<T> result = turn.thenCompose(ignored -> {
+            CompletableFuture<T> result = turn.thenComposeAsync(ignored -> {
                 try {
                     return task.get().toFuture();
                 } catch (RuntimeException e) {
                     return CompletableFuture.failedFuture(e);
                 }
-            });
+            }, TRAMPOLINE);
             result.whenComplete((value, error) -> {
                 tails.remove(roomId, mine);
                 mine.complete(null);
@@ -39,6 +41,35 @@ public final class RoomLinearizer {
             return Mono.fromFuture(result, true);
         });
     }
+
+    /**
+     * Starts a room's next task on the thread that ended the previous one, but only once that thread has
+     * unwound. Started directly, a task that completes synchronously starts the next one inside its own
+     * completion, one stack level deeper per queued task: about 800 such tasks overflowed the stack, the
+     * overflow was swallowed inside CompletableFuture, the room's turn was never handed on, and every later
+     * task of the room hung for good.
+     */
+    private static final Executor TRAMPOLINE = new Executor() {
+        private final ThreadLocal<ArrayDeque<Runnable>> pending = new ThreadLocal<>();
+
+        @Override
+        public void execute(Runnable command) {
+            ArrayDeque<Runnable> queue = pending.get();
+            if (queue != null) {
+                queue.add(command);
+                return;
+            }
+            queue = new ArrayDeque<>();
+            pending.set(queue);
+            try {
+                for (Runnable next = command; next != null; next = queue.poll()) {
+                    next.run();
+                }
+            } finally {
+                pending.remove();
+            }
+        }
+    };
 
     /** Rooms with a task queued or running; for metrics and tests. */
     public int busyRooms() {
