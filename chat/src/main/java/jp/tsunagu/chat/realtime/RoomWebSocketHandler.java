@@ -87,7 +87,9 @@ public final class RoomWebSocketHandler implements WebSocketHandler {
         return switch (type) {
             case "subscribe" -> {
                 Long after = node.path("after").isIntegralNumber() ? node.path("after").asLong() : null;
-                yield streams.attach(user, roomId, after, connection)
+                // Deferred: attach checks the room id as it is called, and an exception thrown here rather than
+                // signalled would end the whole connection instead of answering with an error frame.
+                yield Mono.defer(() -> streams.attach(user, roomId, after, connection))
                         .then()
                         .onErrorResume(ApiException.class, e -> error(connection, roomId, e.status().value(), e.getMessage()));
             }
