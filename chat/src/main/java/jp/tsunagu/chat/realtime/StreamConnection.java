@@ -1,5 +1,6 @@
 package jp.tsunagu.chat.realtime;
 
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -30,6 +31,8 @@ public final class StreamConnection {
      * which left the stream open with no resync frame and no further events.
      */
     private final AtomicInteger queued = new AtomicInteger();
+    /** Room a replay takes on top of the capacity, handed back a frame at a time as the writer takes frames. */
+    private final AtomicInteger replayRoom = new AtomicInteger();
     private final Sinks.Many<Frame> sink;
     private final Set<String> rooms = ConcurrentHashMap.newKeySet();
     private final boolean singleRoom;
@@ -59,7 +62,7 @@ public final class StreamConnection {
         if (closed) {
             return false;
         }
-        if (queued.get() >= capacity) {
+        if (queued.get() >= capacity + replayRoom.get()) {
             overflowed();
             return false;
         }
@@ -71,6 +74,26 @@ public final class StreamConnection {
         queued.decrementAndGet();
         closed = true;
         return false;
+    }
+
+    /**
+     * Queues the replay of a (re)subscription at once. A replay is a burst bounded by
+     * {@link StreamHandler#REPLAY_LIMIT}, not a sign of a slow client, so it may exceed the capacity by its own
+     * size; counted against the capacity alone, any replay longer than the queue ended in a slow_consumer
+     * resync, and a client more than 255 changes behind could never catch up by stream. Live frames still get
+     * no more than the capacity: the writer gives back replay room for every frame it takes, replayed or not.
+     */
+    public synchronized boolean offerReplay(List<Frame> frames) {
+        if (closed) {
+            return false;
+        }
+        replayRoom.addAndGet(frames.size());
+        for (Frame frame : frames) {
+            if (!offer(frame)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void overflowed() {
@@ -101,7 +124,11 @@ public final class StreamConnection {
      */
     public Flux<Frame> frames() {
         return sink.asFlux()
-                .doOnNext(f -> queued.decrementAndGet())
+                // Room before count, so that an offer racing with the writer errs on the side of a full queue.
+                .doOnNext(f -> {
+                    replayRoom.getAndUpdate(room -> room > 0 ? room - 1 : 0);
+                    queued.decrementAndGet();
+                })
                 .takeWhile(f -> resyncFrame == null)
                 .concatWith(Flux.defer(() -> resyncFrame == null ? Flux.empty() : Flux.just(resyncFrame)));
     }

@@ -75,9 +75,9 @@ public final class StreamHandler {
                             "{\"type\":\"resync\",\"reason\":\"too_far_behind\",\"roomId\":\"" + roomId + "\"}"));
                     return false;
                 }
-                for (RoomEvent e : events) {
-                    connection.offer(new StreamConnection.Frame(roomId, e.seq(), hub.serialise(e)));
-                }
+                connection.offerReplay(events.stream()
+                        .map(e -> new StreamConnection.Frame(roomId, e.seq(), hub.serialise(e)))
+                        .toList());
                 subscribe(roomId, head, connection);
                 return true;
             });
