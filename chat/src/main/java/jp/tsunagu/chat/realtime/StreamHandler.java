@@ -70,17 +70,16 @@ public final class StreamHandler {
                 return Mono.just(true);
             }
             return replay(roomId, after).map(events -> {
-                if (events == null) {
-                    connection.offer(StreamConnection.Frame.control(
-                            "{\"type\":\"resync\",\"reason\":\"too_far_behind\",\"roomId\":\"" + roomId + "\"}"));
-                    return false;
-                }
                 connection.offerReplay(events.stream()
                         .map(e -> new StreamConnection.Frame(roomId, e.seq(), hub.serialise(e)))
                         .toList());
                 subscribe(roomId, head, connection);
                 return true;
-            });
+            }).switchIfEmpty(Mono.fromSupplier(() -> {
+                connection.offer(StreamConnection.Frame.control(
+                        "{\"type\":\"resync\",\"reason\":\"too_far_behind\",\"roomId\":\"" + roomId + "\"}"));
+                return false;
+            }));
         }));
     }
 
@@ -90,14 +89,18 @@ public final class StreamHandler {
         hub.subscribe(roomId, connection);
     }
 
-    /** Changes after {@code after} in sequence order, or null when there are more than the replay limit. */
+    /**
+     * Changes after {@code after} in sequence order, or empty when there are more than the replay limit. (Not
+     * null: a mapper returning null fails the stream, which answered a client too far behind with a 500, or on
+     * the WebSocket closed its connection, instead of the resync frame.)
+     */
     private Mono<List<RoomEvent>> replay(String roomId, long after) {
         return Mono.zip(
                 messages.changedSince(roomId, after, REPLAY_LIMIT + 1).collectList(),
                 memberships.changedSince(roomId, after, REPLAY_LIMIT + 1).collectList(),
                 reads.changedSince(roomId, after, REPLAY_LIMIT + 1).collectList(),
                 rooms.changedSince(roomId, after).map(RoomView::of).map(r -> List.of(r)).defaultIfEmpty(List.of()))
-                .map(t -> {
+                .mapNotNull(t -> {
                     if (t.getT1().size() > REPLAY_LIMIT || t.getT2().size() > REPLAY_LIMIT || t.getT3().size() > REPLAY_LIMIT) {
                         return null;
                     }
