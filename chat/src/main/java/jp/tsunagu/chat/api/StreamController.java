@@ -55,8 +55,9 @@ public class StreamController {
                 })
                 .map(StreamController::toEvent)
                 .doFinally(signal -> {
-                    streams.detach(connection);
+                    // Close first: a subscription still on its way to the hub then finds it closed (RoomEventHub).
                     connection.close(null);
+                    streams.detach(connection);
                 });
     }
 

@@ -65,7 +65,13 @@ public final class RoomEventHub implements RoomEventPublisher, AutoCloseable {
     public void subscribe(String roomId, StreamConnection connection) {
         connection.rooms().add(roomId);
         Hub hub = hubFor(roomId);
-        hub.executor.execute(() -> hub.rooms.computeIfAbsent(roomId, r -> new LinkedHashSet<>()).add(connection));
+        hub.executor.execute(() -> {
+            // An attach finishes even when its client has left meanwhile (RoomLinearizer); the connection was
+            // closed before being detached, so one closed by now must not be kept until the room's next event.
+            if (!connection.isClosed()) {
+                hub.rooms.computeIfAbsent(roomId, r -> new LinkedHashSet<>()).add(connection);
+            }
+        });
     }
 
     public void unsubscribe(String roomId, StreamConnection connection) {

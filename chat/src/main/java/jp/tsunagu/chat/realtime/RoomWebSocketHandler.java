@@ -65,8 +65,9 @@ public final class RoomWebSocketHandler implements WebSocketHandler {
         Mono<Void> outbound = session.send(connection.frames(heartbeat).map(frame -> session.textMessage(frame.json())));
         return Mono.firstWithSignal(inbound, outbound)
                 .doFinally(signal -> {
-                    streams.detach(connection);
+                    // Close first: a subscription still on its way to the hub then finds it closed (RoomEventHub).
                     connection.close(null);
+                    streams.detach(connection);
                 })
                 .then(Mono.defer(session::close));
     }
