@@ -26,6 +26,8 @@ import org.springframework.web.server.WebExceptionHandler;
 
 import reactor.core.publisher.Mono;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.exc.InputCoercionException;
+import tools.jackson.core.exc.StreamReadException;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -130,7 +132,11 @@ public final class ProblemWebExceptionHandler implements WebExceptionHandler, Or
                     .map(ref -> ref.getPropertyName() != null ? ref.getPropertyName() : "[" + ref.getIndex() + "]")
                     .collect(Collectors.joining(".")).replace(".[", "[");
             String message = jackson.getOriginalMessage();
-            if (field.isEmpty()) {
+            // A syntax error (truncated body, stray comma) is the body's fault, not the field the parser was in:
+            // '{"text": "abc' must not read as "text has the wrong type". A number out of range for its field
+            // (InputCoercionException) is a parse error too, but one that does belong to that field.
+            boolean syntax = jackson instanceof StreamReadException && !(jackson instanceof InputCoercionException);
+            if (field.isEmpty() || syntax) {
                 return new Problem(HttpStatus.BAD_REQUEST, "invalid-json", "request body is not valid JSON: " + message,
                         List.of(new ApiException.FieldError("body", "not valid JSON")));
             }
