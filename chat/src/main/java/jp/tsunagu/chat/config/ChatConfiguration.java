@@ -8,6 +8,8 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
+import org.springframework.http.codec.ServerCodecConfigurer;
+import org.springframework.http.codec.json.JacksonJsonDecoder;
 import org.springframework.web.reactive.HandlerMapping;
 import org.springframework.web.reactive.config.WebFluxConfigurer;
 import org.springframework.web.reactive.handler.SimpleUrlHandlerMapping;
@@ -44,7 +46,10 @@ import jp.tsunagu.chat.room.UserDirectory;
 import jp.tsunagu.chat.support.HtmlSanitizer;
 import jp.tsunagu.chat.support.ProblemWebExceptionHandler;
 import jp.tsunagu.chat.support.RoomLinearizer;
+import tools.jackson.databind.cfg.CoercionAction;
+import tools.jackson.databind.cfg.CoercionInputShape;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.type.LogicalType;
 
 /**
  * Wires the chat module: stores on MongoDB, handlers, fan-out, controllers and streams. Everything is built
@@ -211,6 +216,30 @@ public class ChatConfiguration {
             @Override
             public void configureArgumentResolvers(ArgumentResolverConfigurer configurer) {
                 configurer.addCustomResolver(currentUser);
+            }
+        };
+    }
+
+    /**
+     * Request bodies are read strictly: a number or boolean where the API takes text ({@code "text": 123}) and
+     * a fraction where it takes a whole number ({@code "upToSeq": 1.5}) are 400s naming the field, instead of
+     * Jackson's lenient default of storing "123" or truncating to 1. Only the server's request decoding changes;
+     * the shared JsonMapper (and any WebClient reading an external API) keeps Jackson's defaults. Runs after
+     * Spring Boot's codec setup (which is ordered 0), so this decoder is the one used.
+     */
+    @Bean
+    WebFluxConfigurer strictJsonRequestBodies(JsonMapper json) {
+        JsonMapper strict = json.rebuild()
+                .withCoercionConfig(LogicalType.Textual, c -> c
+                        .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+                        .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+                        .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
+                .withCoercionConfig(LogicalType.Integer, c -> c.setCoercion(CoercionInputShape.Float, CoercionAction.Fail))
+                .build();
+        return new WebFluxConfigurer() {
+            @Override
+            public void configureHttpMessageCodecs(ServerCodecConfigurer configurer) {
+                configurer.defaultCodecs().jacksonJsonDecoder(new JacksonJsonDecoder(strict));
             }
         };
     }
