@@ -107,6 +107,14 @@ public final class ProblemWebExceptionHandler implements WebExceptionHandler, Or
         if (ex instanceof ServerWebInputException input) {
             return inputProblem(input);
         }
+        // Multipart bodies are read lazily, inside the handler (an upload streams its file part to disk), so a
+        // malformed one (no boundary, cut off mid-part) arrives as a bare DecodingException rather than wrapped in
+        // a ServerWebInputException. It is still the client's body that is broken: 400, not 500. Only for
+        // multipart requests, so that a decoding failure in the server's own outgoing calls stays a 500.
+        if (findCause(ex, DecodingException.class) != null && isMultipart(exchange)) {
+            return new Problem(HttpStatus.BAD_REQUEST, "invalid-request", "multipart body could not be read",
+                    List.of(new ApiException.FieldError("body", "could not be read")));
+        }
         if (ex instanceof AuthenticationException) {
             return new Problem(HttpStatus.UNAUTHORIZED, "unauthorized", "a valid bearer token is required", List.of());
         }
@@ -152,6 +160,15 @@ public final class ProblemWebExceptionHandler implements WebExceptionHandler, Or
         String reason = input.getReason() == null ? "invalid input" : input.getReason();
         return new Problem(HttpStatus.BAD_REQUEST, "invalid-request", field + ": " + reason,
                 List.of(new ApiException.FieldError(field, reason)));
+    }
+
+    private static boolean isMultipart(ServerWebExchange exchange) {
+        try {
+            MediaType type = exchange.getRequest().getHeaders().getContentType();
+            return type != null && "multipart".equalsIgnoreCase(type.getType());
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     private static String slug(HttpStatusCode status) {
