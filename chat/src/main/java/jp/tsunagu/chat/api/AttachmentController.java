@@ -11,6 +11,7 @@ import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.codec.multipart.FilePart;
+import org.springframework.http.codec.multipart.Part;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -52,8 +53,15 @@ public class AttachmentController {
             + "Type is decided from the content; JPEG location/camera metadata is removed; images get a thumbnail.")
     @PostMapping(path = "/api/v1/rooms/{roomId}/attachments", consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
     public Mono<ResponseEntity<Uploaded>> upload(CareUser user, @PathVariable String roomId,
-                                                 @RequestPart(name = "file", required = false) Mono<FilePart> file) {
-        return file.map(java.util.Optional::of).defaultIfEmpty(java.util.Optional.empty())
+                                                 @RequestPart(name = "file", required = false) Mono<Part> file) {
+        // Taken as any Part: a plain form field named "file" is not a FilePart, and asking Spring for a
+        // FilePart made that a ClassCastException (500) instead of the client's 400.
+        return file.map(part -> {
+                    if (!(part instanceof FilePart filePart)) {
+                        throw ApiException.invalid("file", "must be a file (a part with a filename), not a form field");
+                    }
+                    return java.util.Optional.of(filePart);
+                }).defaultIfEmpty(java.util.Optional.empty())
                 .flatMap(part -> attachments.upload(user, roomId, part.orElse(null)))
                 .map(a -> ResponseEntity.status(HttpStatus.CREATED).body(Uploaded.of(a)));
     }
