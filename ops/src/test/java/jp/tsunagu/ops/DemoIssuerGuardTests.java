@@ -11,9 +11,8 @@ class DemoIssuerGuardTests {
     @Test
     void theDemoIssuerRefusesToStartOutsideTheDemoProfile() {
         assertThatThrownBy(() -> new SpringApplicationBuilder(TsunaguApplication.class)
-                .properties("server.port=0", "tsunagu.embedded-mongo.in-memory=true", "tsunagu.demo.issuer.enabled=true",
-                        "spring.main.banner-mode=off")
-                .run().close())
+                .run("--server.port=0", "--tsunagu.embedded-mongo.in-memory=true", "--tsunagu.demo.issuer.enabled=true",
+                        "--spring.main.banner-mode=off").close())
                 .hasStackTraceContaining("the 'demo' profile is not active");
     }
 }

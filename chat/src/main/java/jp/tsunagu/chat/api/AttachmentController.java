@@ -53,6 +53,10 @@ public class AttachmentController {
             + "Type is decided from the content; JPEG location/camera metadata is removed; images get a thumbnail.")
     @PostMapping(path = "/api/v1/rooms/{roomId}/attachments", consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
     public Mono<ResponseEntity<Uploaded>> upload(CareUser user, @PathVariable String roomId,
+                                                 @io.swagger.v3.oas.annotations.Parameter(description = "the photo or file",
+                                                         content = @io.swagger.v3.oas.annotations.media.Content(
+                                                                 mediaType = MediaType.APPLICATION_OCTET_STREAM_VALUE,
+                                                                 schema = @io.swagger.v3.oas.annotations.media.Schema(type = "string", format = "binary")))
                                                  @RequestPart(name = "file", required = false) Mono<Part> file) {
         // Taken as any Part: a plain form field named "file" is not a FilePart, and asking Spring for a
         // FilePart made that a ClassCastException (500) instead of the client's 400.

@@ -15,6 +15,7 @@ import jp.tsunagu.chat.message.MessageStore;
 import jp.tsunagu.chat.message.ReadStore;
 import jp.tsunagu.chat.room.MembershipStore;
 import jp.tsunagu.chat.room.RoomStore;
+import jp.tsunagu.chat.support.ApiException;
 import jp.tsunagu.chat.support.Ids;
 import jp.tsunagu.chat.support.RoomLinearizer;
 import reactor.core.publisher.Mono;
@@ -63,6 +64,9 @@ public final class StreamHandler {
      */
     public Mono<Boolean> attach(CareUser user, String roomId, Long after, StreamConnection connection) {
         Ids.require("roomId", roomId);
+        if (after != null && after < 0) {
+            throw ApiException.invalid("after", "must not be negative");
+        }
         return linearizer.run(roomId, () -> access.require(user, roomId).flatMap(member -> {
             long head = member.room().seq();
             if (after == null || after >= head) {

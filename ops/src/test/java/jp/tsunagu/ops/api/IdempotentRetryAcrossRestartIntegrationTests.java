@@ -74,9 +74,9 @@ class IdempotentRetryAcrossRestartIntegrationTests {
     }
 
     private ConfigurableApplicationContext start() {
+        // Arguments, not builder properties: those are defaults that application.yml would override.
         return new SpringApplicationBuilder(TsunaguApplication.class, TestIssuerConfiguration.class)
-                .properties("server.port=0", "tsunagu.embedded-mongo.data-dir=" + data, "spring.main.banner-mode=off")
-                .run();
+                .run("--server.port=0", "--tsunagu.embedded-mongo.data-dir=" + data, "--spring.main.banner-mode=off");
     }
 
     private static WebTestClient client(ConfigurableApplicationContext context) {
