@@ -43,7 +43,7 @@ import jp.tsunagu.chat.room.MongoRoomStore;
 import jp.tsunagu.chat.room.MongoUserDirectory;
 import jp.tsunagu.chat.room.RoomStore;
 import jp.tsunagu.chat.room.UserDirectory;
-import jp.tsunagu.chat.support.HtmlSanitizer;
+import jp.tsunagu.connectors.support.HtmlSanitizer;
 import jp.tsunagu.chat.support.ProblemWebExceptionHandler;
 import jp.tsunagu.chat.support.RoomLinearizer;
 import tools.jackson.databind.cfg.CoercionAction;

@@ -32,7 +32,7 @@ import jp.tsunagu.chat.room.Membership;
 import jp.tsunagu.chat.room.MembershipStore;
 import jp.tsunagu.chat.room.RoomStore;
 import jp.tsunagu.chat.support.ApiException;
-import jp.tsunagu.chat.support.HtmlSanitizer;
+import jp.tsunagu.connectors.support.HtmlSanitizer;
 import jp.tsunagu.chat.support.Ids;
 import jp.tsunagu.chat.support.RoomLinearizer;
 import reactor.core.publisher.Flux;

@@ -9,10 +9,29 @@ public abstract sealed class ConnectorException extends RuntimeException {
         super(message, cause);
     }
 
-    /** I/O error, timeout, 5xx, open circuit: the same call may succeed later. */
+    /**
+     * I/O error, timeout, 5xx, open circuit: the same call may succeed later. {@link #notSent()} tells that
+     * the SNS certainly did not process the request (connection refused, circuit open), so even a create
+     * may be repeated without risk of a duplicate.
+     */
     public static final class Retryable extends ConnectorException {
+        private final boolean notSent;
+
         public Retryable(String message, Throwable cause) {
+            this(message, cause, false);
+        }
+
+        private Retryable(String message, Throwable cause, boolean notSent) {
             super(message, cause);
+            this.notSent = notSent;
+        }
+
+        public static Retryable notSent(String message, Throwable cause) {
+            return new Retryable(message, cause, true);
+        }
+
+        public boolean notSent() {
+            return notSent;
         }
     }
 

@@ -6,7 +6,8 @@ import java.util.List;
 /**
  * A message of the external SNS in the canonical shape every connector produces.
  *
- * @param html the body as the SNS sent it: untrusted, sanitised by the bridge before anyone sees it
+ * @param html the body, already reduced by the connector to the server's safe HTML subset
+ *             ({@link jp.tsunagu.connectors.support.HtmlSanitizer}); the plain text derives from it
  * @param updatedAt the last change (edit, stamp, deletion); equal to {@code createdAt} if none
  */
 public record ExternalMessage(String id, String roomId, String parentId, ExternalMember author, String html,

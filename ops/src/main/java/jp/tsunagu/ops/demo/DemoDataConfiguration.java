@@ -8,7 +8,7 @@ import org.springframework.context.annotation.Profile;
 import org.springframework.core.env.Environment;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 
-import jp.tsunagu.chat.support.HtmlSanitizer;
+import jp.tsunagu.connectors.support.HtmlSanitizer;
 import tools.jackson.databind.json.JsonMapper;
 
 /** Demo users always (so demo sign-in works); the week of conversation when {@code tsunagu.demo.data.enabled}. */

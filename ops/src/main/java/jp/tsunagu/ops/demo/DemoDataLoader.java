@@ -37,7 +37,7 @@ import jp.tsunagu.chat.room.MemberRole;
 import jp.tsunagu.chat.room.Membership;
 import jp.tsunagu.chat.room.Resident;
 import jp.tsunagu.chat.room.RoomKind;
-import jp.tsunagu.chat.support.HtmlSanitizer;
+import jp.tsunagu.connectors.support.HtmlSanitizer;
 import jp.tsunagu.chat.support.Ids;
 import reactor.core.publisher.Flux;
 import tools.jackson.databind.json.JsonMapper;

@@ -1,4 +1,4 @@
-package jp.tsunagu.chat.support;
+package jp.tsunagu.connectors.support;
 
 import org.jsoup.Jsoup;
 import org.jsoup.nodes.Document;

@@ -1,0 +1,73 @@
+package jp.tsunagu.connectors.mcs;
+
+import java.time.Clock;
+
+import org.springframework.http.client.reactive.ReactorClientHttpConnector;
+import org.springframework.security.oauth2.client.AuthorizedClientServiceReactiveOAuth2AuthorizedClientManager;
+import org.springframework.security.oauth2.client.ClientCredentialsReactiveOAuth2AuthorizedClientProvider;
+import org.springframework.security.oauth2.client.InMemoryReactiveOAuth2AuthorizedClientService;
+import org.springframework.security.oauth2.client.endpoint.WebClientReactiveClientCredentialsTokenResponseClient;
+import org.springframework.security.oauth2.client.registration.ClientRegistration;
+import org.springframework.security.oauth2.client.registration.InMemoryReactiveClientRegistrationRepository;
+import org.springframework.security.oauth2.core.AuthorizationGrantType;
+import org.springframework.security.oauth2.core.ClientAuthenticationMethod;
+import org.springframework.web.reactive.function.client.WebClient;
+
+import io.netty.channel.ChannelOption;
+import jp.tsunagu.connectors.support.HtmlSanitizer;
+import jp.tsunagu.connectors.support.ResilienceChain;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.resources.ConnectionProvider;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Builds one {@link McsConnector} per configured account: its own connection pool, token cache and
+ * Resilience4j chain, so one slow or failing SNS account never starves another.
+ */
+public final class McsConnectorFactory {
+
+    private final JsonMapper json;
+    private final Clock clock;
+
+    public McsConnectorFactory(JsonMapper json, Clock clock) {
+        this.json = json;
+        this.clock = clock;
+    }
+
+    public McsConnector create(McsConnectorProperties p) {
+        // Pool sized to the bulkhead: more connections than concurrent calls would never be used.
+        ConnectionProvider pool = ConnectionProvider.builder("mcs-" + p.instanceId())
+                .maxConnections(p.maxConcurrentCalls()).build();
+        HttpClient http = HttpClient.create(pool)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) p.connectTimeout().toMillis())
+                .responseTimeout(p.responseTimeout());
+        ReactorClientHttpConnector connector = new ReactorClientHttpConnector(http);
+
+        ClientRegistration registration = ClientRegistration.withRegistrationId(p.instanceId())
+                .tokenUri(p.tokenUrl())
+                .clientId(p.clientId())
+                .clientSecret(p.clientSecret())
+                .clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_BASIC)
+                .authorizationGrantType(AuthorizationGrantType.CLIENT_CREDENTIALS)
+                .build();
+        var registrations = new InMemoryReactiveClientRegistrationRepository(registration);
+        var clients = new InMemoryReactiveOAuth2AuthorizedClientService(registrations);
+        var tokenClient = new WebClientReactiveClientCredentialsTokenResponseClient();
+        tokenClient.setWebClient(WebClient.builder().clientConnector(connector).build());
+        var provider = new ClientCredentialsReactiveOAuth2AuthorizedClientProvider();
+        provider.setAccessTokenResponseClient(tokenClient);
+        provider.setClock(clock);
+        var manager = new AuthorizedClientServiceReactiveOAuth2AuthorizedClientManager(registrations, clients);
+        manager.setAuthorizedClientProvider(provider);
+
+        WebClient web = WebClient.builder()
+                .baseUrl(p.baseUrl())
+                .clientConnector(connector)
+                .filter(new ClientCredentialsFilter(manager, clients, p.instanceId()))
+                .codecs(c -> c.defaultCodecs().maxInMemorySize((int) McsConnector.MAX_FILE + 1024))
+                .build();
+        ResilienceChain chain = new ResilienceChain("mcs-" + p.instanceId(), p.maxAttempts(), p.requestsPerSecond(),
+                p.responseTimeout().plusSeconds(2), p.maxConcurrentCalls());
+        return new McsConnector(p, web, chain, new McsMapping(json, new HtmlSanitizer()), clock);
+    }
+}
