@@ -82,7 +82,7 @@ public final class McsConnector implements SnsConnector {
     @Override
     public Flux<ExternalRoom> rooms() {
         return Flux.just("patient", "group").concatMap(type -> Flux.range(1, MAX_PAGES)
-                .concatMap(page -> read(API + "/projects?type=" + type + "&page=" + page + "&per_page=" + PAGE)
+                .concatMap(page -> read(API + "/projects?type={type}&page={page}&per_page={size}", type, page, PAGE)
                         .map(node -> mapping.items(node, "projects")))
                 .takeUntil(items -> items.size() < PAGE)
                 .flatMapIterable(items -> items)
@@ -91,14 +91,14 @@ public final class McsConnector implements SnsConnector {
 
     @Override
     public Flux<ExternalMember> members(String roomId) {
-        return read(API + "/projects/" + roomId + "/members")
+        return read(API + "/projects/{room}/members", roomId)
                 .flatMapIterable(node -> mapping.items(node, "users"))
                 .map(mapping::member);
     }
 
     @Override
     public Mono<ChangeProbe> probe(String since) {
-        return read(API + "/projects/status?after=" + (since == null ? "" : since)).map(node -> new ChangeProbe(
+        return read(API + "/projects/status?after={after}", since == null ? "" : since).map(node -> new ChangeProbe(
                 since == null || node.path("updated").asBoolean(true),
                 node.path("timestamp").asString(since == null ? now() : since)));
     }
@@ -109,7 +109,7 @@ public final class McsConnector implements SnsConnector {
             // Start from the SNS's own clock, not ours, so a skewed local clock cannot skip messages.
             return probe(null).map(p -> new ChangePage(List.of(), p.next(), List.of()));
         }
-        return read(API + "/projects/" + roomId + "/messages/latest?after=" + cursor).map(node -> {
+        return read(API + "/projects/{room}/messages/latest?after={after}", roomId, cursor).map(node -> {
             List<ExternalMessage> messages = new ArrayList<>();
             List<ChangePage.Rejected> rejected = new ArrayList<>();
             String next = cursor;
@@ -133,7 +133,7 @@ public final class McsConnector implements SnsConnector {
 
     @Override
     public Flux<ExternalMessage> history(String roomId, int limit) {
-        return read(API + "/projects/" + roomId + "/messages?page=1&per_page=" + Math.max(1, Math.min(limit, PAGE)))
+        return read(API + "/projects/{room}/messages?page=1&per_page={n}", roomId, Math.max(1, Math.min(limit, PAGE)))
                 .flatMapIterable(node -> mapping.items(node, "messages"))
                 .concatMap(item -> {
                     try {
@@ -147,9 +147,9 @@ public final class McsConnector implements SnsConnector {
 
     @Override
     public Mono<ExternalMessage> post(String roomId, OutboundMessage message) {
-        String path = message.parentId() == null ? API + "/projects/" + roomId + "/messages"
-                : API + "/projects/" + roomId + "/messages/" + message.parentId() + "/messages";
-        return chain.decorateCreate(call(web.post().uri(path).contentType(MediaType.APPLICATION_JSON)
+        var request = message.parentId() == null ? web.post().uri(API + "/projects/{room}/messages", roomId)
+                : web.post().uri(API + "/projects/{room}/messages/{parent}/messages", roomId, message.parentId());
+        return chain.decorateCreate(call(request.contentType(MediaType.APPLICATION_JSON)
                         .bodyValue(mapping.outbound(message).toString())))
                 .map(this::messageOf);
     }
@@ -157,22 +157,22 @@ public final class McsConnector implements SnsConnector {
     @Override
     public Mono<ExternalMessage> edit(String messageId, OutboundMessage message) {
         var body = mapping.json().createObjectNode().put("body", mapping.outbound(message).get("body").asString());
-        return chain.decorate(call(web.post().uri(API + "/messages/" + messageId + "/update")
+        return chain.decorate(call(web.post().uri(API + "/messages/{id}/update", messageId)
                         .contentType(MediaType.APPLICATION_JSON).bodyValue(body.toString())))
                 .map(this::messageOf);
     }
 
     @Override
     public Mono<Void> delete(String messageId) {
-        return chain.decorate(call(web.post().uri(API + "/messages/" + messageId + "/delete")
+        return chain.decorate(call(web.post().uri(API + "/messages/{id}/delete", messageId)
                 .contentType(MediaType.APPLICATION_JSON).bodyValue("{}"))).then();
     }
 
     @Override
     public Mono<Void> react(String messageId, ExternalStamp stamp, boolean add) {
-        String path = API + "/messages/" + messageId + (add ? "/reactions" : "/reactions/delete");
+        String path = API + "/messages/{id}" + (add ? "/reactions" : "/reactions/delete");
         String body = mapping.json().createObjectNode().put("type", McsMapping.stampType(stamp)).toString();
-        return chain.decorate(call(web.post().uri(path).contentType(MediaType.APPLICATION_JSON).bodyValue(body))).then();
+        return chain.decorate(call(web.post().uri(path, messageId).contentType(MediaType.APPLICATION_JSON).bodyValue(body))).then();
     }
 
     @Override
@@ -236,8 +236,9 @@ public final class McsConnector implements SnsConnector {
         return mapping.message(message);
     }
 
-    private Mono<JsonNode> read(String path) {
-        return chain.decorate(call(web.get().uri(path)));
+    /** A GET; {@code variables} fill the template's {@code {placeholders}} fully encoded ('+' in times!). */
+    private Mono<JsonNode> read(String template, Object... variables) {
+        return chain.decorate(call(web.get().uri(template, variables)));
     }
 
     /** One HTTP exchange, mapped to JSON or to a {@link ConnectorException}; updates health. */
