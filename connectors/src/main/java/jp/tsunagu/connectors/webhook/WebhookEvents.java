@@ -10,6 +10,7 @@ import java.util.Locale;
 import jp.tsunagu.connectors.sns.ExternalAttachment;
 import jp.tsunagu.connectors.sns.ExternalMember;
 import jp.tsunagu.connectors.sns.ExternalMessage;
+import jp.tsunagu.connectors.support.HtmlSanitizer;
 import jp.tsunagu.connectors.sns.ExternalRoom;
 import jp.tsunagu.connectors.sns.ExternalStamp;
 import jp.tsunagu.connectors.sns.OutboundMessage;
@@ -29,6 +30,8 @@ import tools.jackson.databind.node.ObjectNode;
  * SNS can add some.
  */
 final class WebhookEvents {
+
+    private static final HtmlSanitizer SANITIZER = new HtmlSanitizer();
 
     static final String MESSAGE_CREATED = "message.created";
     static final String MESSAGE_UPDATED = "message.updated";
@@ -123,7 +126,8 @@ final class WebhookEvents {
         ExternalMember author = authorNode == null ? null : at("author.", () -> parseMember(authorNode));
         String html = deletion ? optionalText(m, "html") : requiredString(m, "html");
         boolean deleted = deletion || bool(m, "deleted", false);
-        return new ExternalMessage(id, roomId, optionalText(m, "parent_id"), author, html == null ? "" : html,
+        // What comes from outside may hold anything: reduced to the server's safe subset (docs/CONNECTORS.md).
+        return new ExternalMessage(id, roomId, optionalText(m, "parent_id"), author, html == null ? "" : SANITIZER.clean(html),
                 createdAt, updatedAt == null ? createdAt : updatedAt, deleted,
                 attachments(m), reactions(m), mentions(m));
     }
@@ -268,28 +272,9 @@ final class WebhookEvents {
         return MAPPER.writeValueAsBytes(node);
     }
 
-    /** Renders plain text as an HTML fragment: escaped, with line breaks as {@code <br>} (the MCS body style). */
+    /** Renders plain text as an HTML fragment: escaped, with line breaks as {@code <br>}. */
     static String textToHtml(String text) {
-        StringBuilder out = new StringBuilder(text.length() + 16);
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            switch (c) {
-                case '&' -> out.append("&amp;");
-                case '<' -> out.append("&lt;");
-                case '>' -> out.append("&gt;");
-                case '"' -> out.append("&quot;");
-                case '\'' -> out.append("&#39;");
-                case '\r' -> {
-                    if (i + 1 < text.length() && text.charAt(i + 1) == '\n') {
-                        i++;
-                    }
-                    out.append("<br>");
-                }
-                case '\n' -> out.append("<br>");
-                default -> out.append(c);
-            }
-        }
-        return out.toString();
+        return SANITIZER.textToHtml(text);
     }
 
     // ---- strict field access ----
