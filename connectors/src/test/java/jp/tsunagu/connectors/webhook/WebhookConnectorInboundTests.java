@@ -155,6 +155,14 @@ class WebhookConnectorInboundTests {
     // ---- changes, cursors, probe ----
 
     @Test
+    void hostileHtmlIsReducedToTheSafeSubset() {
+        ChangePage start = connector.changes(ROOM, null).block();
+        deliver(created("m-x", "<p onclick=\\\"steal()\\\">熱 <b>38.5</b><script>alert(1)</script></p>"));
+        assertThat(connector.changes(ROOM, start.next()).block().messages())
+                .singleElement().satisfies(m -> assertThat(m.html()).isEqualTo("<p>熱 <b>38.5</b></p>"));
+    }
+
+    @Test
     void changesReturnsArrivalOrderAndACursorThatMovesOnlyWhenSomethingCame() {
         ChangePage start = connector.changes(ROOM, null).block();
         assertThat(start.messages()).isEmpty();
