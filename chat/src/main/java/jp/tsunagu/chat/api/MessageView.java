@@ -10,11 +10,21 @@ import jp.tsunagu.chat.message.Stamp;
 /**
  * A message as members see it. Deleted messages keep their place, author and who deleted them, with no
  * content. {@code html} is the sanitised rich form when the author sent one; {@code text} is always set.
+ * {@code origin} is set only for messages imported from an external SNS; their {@code author} is the external
+ * person ({@code userId} {@code ext:<instance>:<id>}, the profession as that SNS names it when it matches none
+ * of ours, the station as facility).
  */
 public record MessageView(String id, String roomId, long seq, long changeSeq, AuthorView author, String text,
                           String html, String parentId, String threadRootId, String priority, MentionsView mentions,
                           List<AttachmentView> attachments, List<StampView> stamps, Instant createdAt,
-                          Instant editedAt, int editCount, DeletionView deleted) {
+                          Instant editedAt, int editCount, DeletionView deleted, OriginView origin) {
+
+    /** Code of an external author's profession that maps to none of {@link jp.tsunagu.chat.identity.Profession}. */
+    public static final String OTHER_PROFESSION = "other";
+
+    /** @param connector the connector instance id ({@code mcs-tone}); {@code externalId} the id there */
+    public record OriginView(String connector, String externalId) {
+    }
 
     public record AuthorView(String userId, String displayName, ProfessionView profession, String facilityId,
                              String facilityName) {
@@ -48,12 +58,18 @@ public record MessageView(String id, String roomId, long seq, long changeSeq, Au
                         r.thumbnail() ? "/api/v1/attachments/" + r.id() + "/thumbnail" : null))
                 .toList();
         Message.Mentions mentions = m.mentions() == null ? Message.Mentions.NONE : m.mentions();
+        ProfessionView profession = ProfessionView.of(a.profession());
+        if (profession == null && m.origin() != null && m.origin().author() != null
+                && m.origin().author().profession() != null) {
+            profession = new ProfessionView(OTHER_PROFESSION, m.origin().author().profession());
+        }
         return new MessageView(m.id(), m.roomId(), m.seq(), m.changeSeq(),
-                new AuthorView(a.userId(), a.displayName(), ProfessionView.of(a.profession()), a.facilityId(), a.facilityName()),
+                new AuthorView(a.userId(), a.displayName(), profession, a.facilityId(), a.facilityName()),
                 m.text(), m.html(), m.parentId(), m.threadRootId(),
                 m.priority() == null ? "normal" : m.priority().name().toLowerCase(),
                 new MentionsView(mentions.users(), mentions.facilities(), mentions.room()),
                 attachments, stamps, m.createdAt(), m.editedAt(), m.edits() == null ? 0 : m.edits().size(),
-                m.deleted() == null ? null : new DeletionView(m.deleted().by(), m.deleted().at()));
+                m.deleted() == null ? null : new DeletionView(m.deleted().by(), m.deleted().at()),
+                m.origin() == null ? null : new OriginView(m.origin().instanceId(), m.origin().externalId()));
     }
 }

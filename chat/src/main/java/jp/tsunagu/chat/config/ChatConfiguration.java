@@ -23,6 +23,7 @@ import jp.tsunagu.chat.attachment.AttachmentStore;
 import jp.tsunagu.chat.attachment.GridFsAttachmentStore;
 import jp.tsunagu.chat.attachment.MediaInspector;
 import jp.tsunagu.chat.handler.AttachmentHandler;
+import jp.tsunagu.chat.handler.ExternalMessageHandler;
 import jp.tsunagu.chat.handler.MessageHandler;
 import jp.tsunagu.chat.handler.RoomAccess;
 import jp.tsunagu.chat.handler.RoomHandler;
@@ -153,6 +154,13 @@ public class ChatConfiguration {
                                   AttachmentStore attachments, RoomAccess access, RoomLinearizer linearizer,
                                   RoomEventHub hub, HtmlSanitizer sanitizer, Clock clock) {
         return new MessageHandler(rooms, memberships, messages, reads, attachments, access, linearizer, hub, sanitizer, clock);
+    }
+
+    /** Imports from external SNS; used by the bridge, which is trusted (no membership check). */
+    @Bean
+    ExternalMessageHandler externalMessageHandler(RoomStore rooms, MessageStore messages, RoomLinearizer linearizer,
+                                                  RoomEventHub hub, HtmlSanitizer sanitizer, Clock clock) {
+        return new ExternalMessageHandler(rooms, messages, linearizer, hub, sanitizer, clock);
     }
 
     @Bean

@@ -135,7 +135,7 @@ public final class MessageHandler {
                     Instant now = clock.instant();
                     Message m = new Message(id, roomId, seq, seq, Message.Change.CREATED, author(member.membership()),
                             content.text(), content.html(), parentId, t.getT1().isEmpty() ? null : t.getT1(), priority,
-                            mentions, t.getT3(), t.getT2(), Map.of(), List.of(), now, null, null, requestHash);
+                            mentions, t.getT3(), t.getT2(), Map.of(), List.of(), now, null, null, requestHash, null);
                     return messages.insert(m);
                 }))
                 .flatMap(m -> rooms.recordLastMessage(roomId, lastMessage(m)).thenReturn(m))

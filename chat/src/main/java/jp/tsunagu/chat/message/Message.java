@@ -22,13 +22,14 @@ import jp.tsunagu.chat.identity.Profession;
  * @param stamps stamp code to the ids of the users who gave it
  * @param edits earlier versions, oldest first; cleared on deletion
  * @param requestHash fingerprint of the create request, to tell a retry from a reused idempotency key
+ * @param origin where a message imported from an external SNS came from; null for messages posted here
  */
 @Document("messages")
 public record Message(@Id String id, String roomId, long seq, long changeSeq, Change lastChange, Author author,
                      String text, String html, String parentId, String threadRootId, Priority priority,
                      Mentions mentions, List<String> mentionedUserIds, List<AttachmentRef> attachments,
                      Map<String, List<String>> stamps, List<Edit> edits, Instant createdAt, Instant editedAt,
-                     Deletion deleted, String requestHash) {
+                     Deletion deleted, String requestHash, Origin origin) {
 
     public enum Change {
         CREATED, EDITED, DELETED, STAMPED
@@ -60,6 +61,21 @@ public record Message(@Id String id, String roomId, long seq, long changeSeq, Ch
     }
 
     public record Deletion(String by, Instant at) {
+    }
+
+    /**
+     * An imported message's source: the connector instance, the message's id there, and its author as that SNS
+     * describes them (the author has no local account).
+     */
+    public record Origin(String instanceId, String externalId, ExternalAuthor author) {
+    }
+
+    /**
+     * @param profession the profession as the SNS names it (看護師, ケアマネジャー ...), kept verbatim
+     * @param stationId the author's station (facility) there, may be null
+     */
+    public record ExternalAuthor(String id, String displayName, String profession, String stationId,
+                                 String stationName) {
     }
 
     public boolean isDeleted() {

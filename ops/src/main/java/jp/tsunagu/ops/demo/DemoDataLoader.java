@@ -156,7 +156,7 @@ public final class DemoDataLoader implements ApplicationRunner {
                     parent == null ? null : (parent.threadRootId() == null ? parent.id() : parent.threadRootId()),
                     "urgent".equals(dm.priority()) ? Priority.URGENT : Priority.NORMAL,
                     mentions(dm.mentions()), reached(dm.mentions(), members, author.userId()), List.of(), stamps,
-                    List.of(), at, null, null, Ids.derived("demo", dm.ref()));
+                    List.of(), at, null, null, Ids.derived("demo", dm.ref()), null);
             byRef.put(dm.ref(), m);
             docs.add(m);
             last = m;
