@@ -1,0 +1,29 @@
+package jp.tsunagu.bridge.inbound;
+
+import static org.springframework.data.mongodb.core.query.Criteria.where;
+
+import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
+import org.springframework.data.mongodb.core.query.Query;
+
+import reactor.core.publisher.Mono;
+
+/** The {@code bridge_ids} map on MongoDB. */
+public final class BridgeIdStore {
+
+    private final ReactiveMongoTemplate mongo;
+
+    public BridgeIdStore(ReactiveMongoTemplate mongo) {
+        this.mongo = mongo;
+    }
+
+    /** Records an entry; fails with {@code DuplicateKeyException} if the (instance, external id) is known. */
+    public Mono<BridgeId> insert(BridgeId entry) {
+        return mongo.insert(entry);
+    }
+
+    /** True if the bridge itself posted this external message (it must not come back in). */
+    public Mono<Boolean> isOutbound(String instanceId, String externalId) {
+        return mongo.exists(Query.query(where("_id").is(BridgeId.idOf(instanceId, externalId))
+                .and("direction").is(BridgeId.Direction.OUTBOUND)), BridgeId.class);
+    }
+}

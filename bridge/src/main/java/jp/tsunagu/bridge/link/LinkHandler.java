@@ -1,0 +1,177 @@
+package jp.tsunagu.bridge.link;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+import org.springframework.dao.DuplicateKeyException;
+import org.springframework.http.HttpStatus;
+
+import jp.tsunagu.bridge.inbound.InboundImporter;
+import jp.tsunagu.chat.identity.CareUser;
+import jp.tsunagu.chat.room.RoomStore;
+import jp.tsunagu.chat.support.ApiException;
+import jp.tsunagu.chat.support.Ids;
+import jp.tsunagu.connectors.sns.ConnectorException;
+import jp.tsunagu.connectors.sns.ExternalMessage;
+import jp.tsunagu.connectors.sns.SnsConnector;
+import jp.tsunagu.bridge.connector.ConnectorRegistry;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Linking care rooms to external rooms, for system administrators.
+ *
+ * <p>Errors: 403 without the {@code system_admin} role; 400 invalid input naming the field; 404 unknown room
+ * or link; 409 room archived, or already linked (this room through this instance, or that external room to
+ * another room); 422 unknown connector instance ({@code instanceId}) or an external room the integration
+ * account cannot see ({@code externalRoomId}); 502 the SNS could not be reached (nothing is stored then).
+ */
+public final class LinkHandler {
+
+    /** Default backfill: about a screenful of recent history, enough context for people joining the room. */
+    public static final int DEFAULT_BACKFILL = 20;
+    /** Largest backfill: one page of the MCS profile's history call (the connector asks at most 100). */
+    public static final int MAX_BACKFILL = 100;
+    private static final int MAX_EXTERNAL_ID = 200;
+
+    private final LinkStore links;
+    private final RoomStore rooms;
+    private final ConnectorRegistry registry;
+    private final InboundImporter importer;
+    private final Clock clock;
+
+    public LinkHandler(LinkStore links, RoomStore rooms, ConnectorRegistry registry, InboundImporter importer,
+                       Clock clock) {
+        this.links = links;
+        this.rooms = rooms;
+        this.registry = registry;
+        this.importer = importer;
+        this.clock = clock;
+    }
+
+    /** A link request; {@code backfill} null means {@link #DEFAULT_BACKFILL}. */
+    public record LinkRequest(String roomId, String instanceId, String externalRoomId, Integer backfill) {
+    }
+
+    /** A link as administrators see it; {@code backfilled} is set only in the answer to creating it. */
+    public record LinkView(String id, String roomId, String instanceId, String externalRoomId, String cursor,
+                           String createdBy, java.time.Instant createdAt, boolean active, Integer backfilled) {
+
+        static LinkView of(BridgeLink l, Integer backfilled) {
+            return new LinkView(l.id(), l.roomId(), l.instanceId(), l.externalRoomId(), l.cursor(), l.createdBy(),
+                    l.createdAt(), l.active(), backfilled);
+        }
+    }
+
+    /**
+     * Links the room, then imports the last {@code backfill} external messages oldest first. The inbound
+     * cursor is taken from the SNS <em>before</em> the backfill is read, so anything posted in between comes
+     * with the first poll (imports are idempotent, so the overlap is harmless).
+     */
+    public Mono<LinkView> link(CareUser user, LinkRequest request) {
+        requireAdmin(user);
+        if (request == null) {
+            throw ApiException.invalid("roomId", "must be given");
+        }
+        String roomId = Ids.require("roomId", request.roomId());
+        String instanceId = text("instanceId", request.instanceId());
+        String externalRoomId = text("externalRoomId", request.externalRoomId());
+        int backfill = request.backfill() == null ? DEFAULT_BACKFILL : request.backfill();
+        if (backfill < 0 || backfill > MAX_BACKFILL) {
+            throw ApiException.invalid("backfill", "must be 0-" + MAX_BACKFILL);
+        }
+        SnsConnector connector = registry.find(instanceId)
+                .orElseThrow(() -> ApiException.unprocessable("instanceId", "no such connector instance"));
+        String id = BridgeLink.idOf(roomId, instanceId);
+
+        Mono<Void> checks = rooms.findById(roomId)
+                .switchIfEmpty(Mono.error(() -> ApiException.notFound("room")))
+                .flatMap(room -> {
+                    if (room.archived()) {
+                        return Mono.error(ApiException.conflict("room-archived", "the room is archived and read-only"));
+                    }
+                    return links.findById(id).filter(BridgeLink::active)
+                            .flatMap(l -> Mono.<Void>error(alreadyLinked("the room is already linked through " + instanceId)))
+                            .then(links.activeFor(instanceId, externalRoomId)
+                                    .flatMap(l -> Mono.<Void>error(alreadyLinked("that external room is linked to another room"))));
+                });
+        return checks
+                .then(connector.changes(externalRoomId, null).onErrorMap(ConnectorException.class, LinkHandler::unavailable))
+                .flatMap(start -> history(connector, externalRoomId, backfill)
+                        .flatMap(older -> store(new BridgeLink(id, roomId, instanceId, externalRoomId, start.next(),
+                                user.id(), clock.instant(), true))
+                                .flatMap(link -> Flux.fromIterable(older)
+                                        .concatMap(m -> importer.apply(link, m))
+                                        .filter(o -> o == InboundImporter.Outcome.CREATED)
+                                        .count()
+                                        .map(n -> LinkView.of(link, n.intValue())))));
+    }
+
+    /** Every link, active or not. */
+    public Mono<List<LinkView>> list(CareUser user) {
+        requireAdmin(user);
+        return links.all().map(l -> LinkView.of(l, null)).collectList();
+    }
+
+    /** Stops mirroring; the imported messages stay. 404 if there is no such link. */
+    public Mono<LinkView> unlink(CareUser user, String linkId) {
+        requireAdmin(user);
+        Ids.require("linkId", linkId);
+        return links.deactivate(linkId)
+                .switchIfEmpty(Mono.error(() -> ApiException.notFound("link")))
+                .map(l -> LinkView.of(l, null));
+    }
+
+    /** Oldest first. */
+    private Mono<List<ExternalMessage>> history(SnsConnector connector, String externalRoomId, int backfill) {
+        if (backfill == 0) {
+            return Mono.just(List.of());
+        }
+        return connector.history(externalRoomId, backfill).collectList()
+                .map(newestFirst -> {
+                    List<ExternalMessage> out = new ArrayList<>(newestFirst);
+                    Collections.reverse(out);
+                    return out;
+                })
+                .onErrorMap(ConnectorException.class, LinkHandler::unavailable);
+    }
+
+    /** Inserts, or re-activates an unlinked one (a fresh document with the new cursor). */
+    private Mono<BridgeLink> store(BridgeLink link) {
+        return links.insert(link)
+                .onErrorResume(DuplicateKeyException.class, e -> links.findById(link.id())
+                        .flatMap(existing -> existing.active()
+                                ? Mono.error(alreadyLinked("the room is already linked through " + link.instanceId()))
+                                : links.replace(link)));
+    }
+
+    private static Throwable unavailable(ConnectorException e) {
+        if (e instanceof ConnectorException.Rejected r && (r.status() == 403 || r.status() == 404)) {
+            return ApiException.unprocessable("externalRoomId", "not visible to the integration account");
+        }
+        return new ApiException(HttpStatus.BAD_GATEWAY, "connector-unavailable",
+                "the external SNS could not be reached: " + e.getMessage(), List.of());
+    }
+
+    private static ApiException alreadyLinked(String detail) {
+        return ApiException.conflict("already-linked", detail);
+    }
+
+    private static void requireAdmin(CareUser user) {
+        if (user == null || !user.hasRole(CareUser.SYSTEM_ADMIN)) {
+            throw ApiException.forbidden("only system administrators manage bridge links");
+        }
+    }
+
+    private static String text(String field, String value) {
+        if (value == null || value.isBlank()) {
+            throw ApiException.invalid(field, "must not be empty");
+        }
+        if (value.length() > MAX_EXTERNAL_ID) {
+            throw ApiException.invalid(field, "must be at most " + MAX_EXTERNAL_ID + " characters");
+        }
+        return value;
+    }
+}
