@@ -102,8 +102,11 @@ public final class InboundPoller implements AutoCloseable {
 
     /** One round now, unless a round is already running (then empty). For operators and tests. */
     public Mono<Round> pollOnce() {
+        // Released before the result is emitted (doOnSuccess runs ahead of onNext, doFinally after it), so a
+        // caller that got this round's result can start the next one at once.
         return Mono.defer(() -> running.compareAndSet(false, true)
-                ? round().doFinally(s -> running.set(false))
+                ? round().doOnSuccess(r -> running.set(false)).doOnError(e -> running.set(false))
+                        .doOnCancel(() -> running.set(false))
                 : Mono.empty());
     }
 
