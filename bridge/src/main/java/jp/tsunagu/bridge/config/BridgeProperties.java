@@ -24,10 +24,28 @@ public record BridgeProperties(Duration pollPeriod, Boolean pollerEnabled, Mcs m
     public record Mcs(List<McsInstance> instances) {
         public Mcs {
             instances = instances == null ? List.of() : List.copyOf(instances);
+            for (int i = 0; i < instances.size(); i++) {
+                instances.get(i).check("tsunagu.bridge.mcs.instances[" + i + "]");
+            }
         }
     }
 
     /** One account of an MCS-style SNS; tuning values take the connector's defaults (docs/CONNECTORS.md). */
     public record McsInstance(String id, String baseUrl, String tokenUrl, String clientId, String clientSecret) {
+
+        /** Fails start-up naming the missing setting, rather than deep inside the OAuth2 client. */
+        void check(String prefix) {
+            java.util.Map<String, String> required = new java.util.LinkedHashMap<>();
+            required.put("id", id);
+            required.put("base-url", baseUrl);
+            required.put("token-url", tokenUrl);
+            required.put("client-id", clientId);
+            required.put("client-secret", clientSecret);
+            required.forEach((name, value) -> {
+                if (value == null || value.isBlank()) {
+                    throw new IllegalStateException(prefix + "." + name + " is required");
+                }
+            });
+        }
     }
 }

@@ -47,7 +47,10 @@ import tools.jackson.databind.json.JsonMapper;
  * week of conversation dated relative to today. Runs once: an existing database is left alone, so a
  * restarted demo keeps what people posted.
  */
-public final class DemoDataLoader implements ApplicationRunner {
+public final class DemoDataLoader implements ApplicationRunner, org.springframework.core.Ordered {
+
+    /** Runs before the demo's bridge links rooms, which need the rooms to exist. */
+    public static final int ORDER = 0;
 
     private static final Logger log = LoggerFactory.getLogger(DemoDataLoader.class);
     /** The demo's conversation happens in Japan; message times in the file are local times there. */
@@ -69,6 +72,11 @@ public final class DemoDataLoader implements ApplicationRunner {
         } catch (IOException e) {
             throw new UncheckedIOException("demo/demo-data.json is missing or unreadable", e);
         }
+    }
+
+    @Override
+    public int getOrder() {
+        return ORDER;
     }
 
     public DemoData data() {
