@@ -1,5 +1,6 @@
 package jp.tsunagu.ops.demo;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -43,9 +44,17 @@ public class DemoIssuerConfiguration {
         }
     }
 
+    /**
+     * With {@code tsunagu.demo.issuer.key-file} set, the signing key is read from that PEM file (created when
+     * missing), so tokens survive a restart and another process with the file (the load tool) can mint tokens
+     * this server trusts; without it, a fresh key per start.
+     */
     @Bean
     LocalJwtIssuer demoJwtIssuer(Environment environment) {
-        return LocalJwtIssuer.withNewKey(environment.getProperty("tsunagu.demo.issuer.uri", "urn:tsunagu:demo"));
+        String uri = environment.getProperty("tsunagu.demo.issuer.uri", "urn:tsunagu:demo");
+        String keyFile = environment.getProperty("tsunagu.demo.issuer.key-file");
+        return keyFile == null || keyFile.isBlank() ? LocalJwtIssuer.withNewKey(uri)
+                : LocalJwtIssuer.withKeyFile(uri, Path.of(keyFile));
     }
 
     @Bean
