@@ -98,10 +98,15 @@ public final class MessageHandler {
         String id = key == null ? Ids.newId() : Ids.derived("message", user.id(), key);
 
         return linearizer.run(roomId, () -> access.requireWritable(user, roomId)
-                .flatMap(member -> messages.findById(id)
-                        .map(existing -> replay(existing, roomId, requestHash))
-                        .switchIfEmpty(Mono.defer(() -> create(user, member, id, content, priority, parentId,
-                                attachmentIds, mentions, requestHash)))))
+                .flatMap(member -> {
+                    Mono<Posted> fresh = Mono.defer(() -> create(user, member, id, content, priority, parentId,
+                            attachmentIds, mentions, requestHash));
+                    // Without a key the id is a new ObjectId that cannot exist yet: looking it up would only cost
+                    // a database round trip on the room's turn (measured with the load tool, docs/BENCHMARKS.md).
+                    return key == null ? fresh : messages.findById(id)
+                            .map(existing -> replay(existing, roomId, requestHash))
+                            .switchIfEmpty(fresh);
+                }))
                 .onErrorResume(DuplicateKeyException.class, e -> messages.findById(id)
                         .map(existing -> replay(existing, roomId, requestHash)));
     }
