@@ -1,0 +1,58 @@
+package jp.tsunagu.ops.bench;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.resources.ConnectionProvider;
+
+/**
+ * The load tool's REST client on Reactor Netty (the server's own HTTP stack). The pool has no cap on waiting
+ * requests: the posting schedule is open-loop, so a slow server shows up as latency and time-outs, never as
+ * posts the tool quietly did not send.
+ */
+final class BenchApi implements AutoCloseable {
+
+    record Response(int status, String body) {
+    }
+
+    private final ConnectionProvider pool;
+    private final HttpClient http;
+
+    BenchApi(String baseUrl, int maxConnections) {
+        this.pool = ConnectionProvider.builder("bench-api")
+                .maxConnections(maxConnections)
+                .pendingAcquireMaxCount(-1)
+                .pendingAcquireTimeout(Duration.ofMinutes(2))
+                .build();
+        this.http = HttpClient.create(pool).baseUrl(baseUrl).responseTimeout(Duration.ofSeconds(60));
+    }
+
+    Mono<Response> get(String path, String token) {
+        HttpClient client = token == null ? http : http.headers(h -> h.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + token));
+        return client.get().uri(path)
+                .responseSingle((r, body) -> body.asString(StandardCharsets.UTF_8).defaultIfEmpty("")
+                        .map(b -> new Response(r.status().code(), b)));
+    }
+
+    Mono<Response> post(String path, String token, String json) {
+        byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+        return http.post().uri(path)
+                .send((request, out) -> {
+                    request.header(HttpHeaderNames.AUTHORIZATION, "Bearer " + token)
+                            .header(HttpHeaderNames.CONTENT_TYPE, "application/json")
+                            .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(bytes.length));
+                    return out.send(Mono.just(Unpooled.wrappedBuffer(bytes)));
+                })
+                .responseSingle((r, body) -> body.asString(StandardCharsets.UTF_8).defaultIfEmpty("")
+                        .map(b -> new Response(r.status().code(), b)));
+    }
+
+    @Override
+    public void close() {
+        pool.disposeLater().block(Duration.ofSeconds(10));
+    }
+}

@@ -1,0 +1,254 @@
+package jp.tsunagu.ops.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import jp.tsunagu.chat.identity.LocalJwtIssuer;
+
+/**
+ * The server under test: either a child process the load tool starts (the default: the embedded in-memory
+ * MongoDB, the demo issuer with a key file shared with the tool) and stops, or a running server given by
+ * {@code --url} and {@code --key-file}.
+ */
+final class BenchServer implements AutoCloseable {
+
+    private static final Duration START_TIMEOUT = Duration.ofMinutes(3);
+
+    final String baseUrl;
+    final LocalJwtIssuer issuer;
+    /** Process id for jcmd and CPU accounting; -1 when unknown (a remote server without --server-pid). */
+    final long pid;
+    final String description;
+    private final Process process;
+    private final Path log;
+    private final Thread killer;
+
+    private BenchServer(String baseUrl, LocalJwtIssuer issuer, long pid, String description, Process process, Path log,
+                        Thread killer) {
+        this.baseUrl = baseUrl;
+        this.issuer = issuer;
+        this.pid = pid;
+        this.description = description;
+        this.process = process;
+        this.log = log;
+        this.killer = killer;
+    }
+
+    static BenchServer start(LoadTool.Options o) throws Exception {
+        if (o.url() != null) {
+            if (o.keyFile() == null || !Files.isRegularFile(o.keyFile())) {
+                throw new IllegalArgumentException("--url needs --key-file: the PEM key the server was started with "
+                        + "(tsunagu.demo.issuer.key-file)");
+            }
+            LocalJwtIssuer issuer = LocalJwtIssuer.withKeyFile(o.issuer(), o.keyFile());
+            String base = o.url().replaceAll("/+$", "");
+            BenchServer server = new BenchServer(base, issuer, o.serverPid(), "running server at " + base, null, null, null);
+            server.awaitHealthy(null);
+            return server;
+        }
+        Path jar = o.jar();
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalArgumentException(jar + " not found: build it with ./mvnw -q -B -DskipTests install");
+        }
+        Path dir = Files.createTempDirectory("tsunagu-bench-");
+        Path keyFile = dir.resolve("issuer-key.pem");
+        LocalJwtIssuer issuer = LocalJwtIssuer.withKeyFile(o.issuer(), keyFile);
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        List<String> command = new ArrayList<>();
+        command.add(javaTool("java"));
+        command.add("-Xmx" + o.serverHeap());
+        command.addAll(o.serverJvmOptions());
+        command.addAll(List.of("-jar", jar.toString(),
+                "--spring.profiles.active=demo",
+                "--tsunagu.demo.data.enabled=false",
+                "--tsunagu.embedded-mongo.in-memory=true",
+                "--tsunagu.demo.issuer.uri=" + o.issuer(),
+                "--tsunagu.demo.issuer.key-file=" + keyFile,
+                "--server.port=" + port));
+        Path log = dir.resolve("server.log");
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Thread killer = new Thread(() -> stop(process), "bench-server-stop");
+        Runtime.getRuntime().addShutdownHook(killer);
+        String description = "child process pid " + process.pid() + ": " + String.join(" ", command.subList(0, command.indexOf("-jar")))
+                + " -jar " + jar + " (demo profile, embedded in-memory MongoDB)";
+        BenchServer server = new BenchServer("http://127.0.0.1:" + port, issuer, process.pid(), description, process, log,
+                killer);
+        System.out.println("server: " + description);
+        System.out.println("server log: " + log);
+        try {
+            server.awaitHealthy(process);
+        } catch (Exception e) {
+            server.close();
+            throw e;
+        }
+        return server;
+    }
+
+    private void awaitHealthy(Process child) throws Exception {
+        BenchApi api = new BenchApi(baseUrl, 4);
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        String last = "no answer";
+        try {
+            while (System.nanoTime() < deadline) {
+                if (child != null && !child.isAlive()) {
+                    throw new IllegalStateException("the server exited with " + child.exitValue() + "; last lines of "
+                            + log + ":\n" + tail(40));
+                }
+                try {
+                    BenchApi.Response r = api.get("/actuator/health", null).block(Duration.ofSeconds(5));
+                    if (r != null && r.status() == 200 && r.body().contains("\"status\":\"UP\"")) {
+                        return;
+                    }
+                    last = r == null ? "no answer" : r.status() + " " + r.body();
+                } catch (RuntimeException e) {
+                    last = e.toString();
+                }
+                Thread.sleep(250);
+            }
+        } finally {
+            api.close();
+        }
+        throw new IllegalStateException("server not healthy after " + START_TIMEOUT.toSeconds() + " s: " + last
+                + (child != null ? "\n" + tail(40) : ""));
+    }
+
+    /** Heap in use right after a full GC, read with jcmd (GC.run, then GC.heap_info). */
+    long heapUsedAfterGc() throws IOException, InterruptedException {
+        requirePid();
+        jcmd("GC.run");
+        Thread.sleep(500);
+        jcmd("GC.run");
+        String info = jcmd("GC.heap_info");
+        Matcher m = Pattern.compile("heap\\s+total\\s+\\d+K,\\s+used\\s+(\\d+)K").matcher(info);
+        if (!m.find()) {
+            throw new IllegalStateException("cannot read the heap from jcmd GC.heap_info:\n" + info);
+        }
+        return Long.parseLong(m.group(1)) * 1024;
+    }
+
+    /** Live objects by class (jcmd GC.class_histogram, which runs a full GC first): class name → bytes. */
+    Map<String, long[]> classHistogram() throws IOException, InterruptedException {
+        requirePid();
+        Map<String, long[]> classes = new HashMap<>();
+        Pattern row = Pattern.compile("^\\s*\\d+:\\s+(\\d+)\\s+(\\d+)\\s+(\\S+)");
+        for (String line : jcmd("GC.class_histogram").split("\n")) {
+            Matcher m = row.matcher(line);
+            if (m.find()) {
+                classes.put(m.group(3), new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))});
+            }
+        }
+        return classes;
+    }
+
+    /** Resident set size of the server process in bytes, or -1 when it cannot be read. */
+    long residentBytes() {
+        if (pid < 0) {
+            return -1;
+        }
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("\\D", "")) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or the process is gone
+        }
+        return -1;
+    }
+
+    /** CPU time the server process has used, in nanoseconds, or -1 (Linux /proc only). */
+    long cpuNanos() {
+        return pid < 0 ? -1 : procCpuNanos(pid);
+    }
+
+    static long procCpuNanos(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            // fields 14 and 15 of stat (utime, stime) are at 11 and 12 after the command name; USER_HZ is 100
+            // on every Linux this runs on
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    private void requirePid() {
+        if (pid < 0) {
+            throw new IllegalStateException("heap figures need the server's process id: start the server from the "
+                    + "load tool, or pass --server-pid with --url");
+        }
+    }
+
+    private String jcmd(String command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(javaTool("jcmd"), Long.toString(pid), command).redirectErrorStream(true).start();
+        byte[] out = p.getInputStream().readAllBytes();
+        if (!p.waitFor(2, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IllegalStateException("jcmd " + pid + " " + command + " failed:\n"
+                    + new String(out, StandardCharsets.UTF_8));
+        }
+        return new String(out, StandardCharsets.UTF_8);
+    }
+
+    private static String javaTool(String name) {
+        Path tool = Path.of(System.getProperty("java.home"), "bin", name);
+        return Files.isExecutable(tool) ? tool.toString() : name;
+    }
+
+    String tail(int lines) {
+        if (log == null) {
+            return "";
+        }
+        try {
+            List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException | UncheckedIOException e) {
+            return "(cannot read " + log + ": " + e + ")";
+        }
+    }
+
+    @Override
+    public void close() {
+        if (process == null) {
+            return;
+        }
+        stop(process);
+        try {
+            Runtime.getRuntime().removeShutdownHook(killer);
+        } catch (IllegalStateException e) {
+            // already shutting down
+        }
+    }
+
+    /** Graceful stop (SIGTERM), then kill after 30 s. */
+    private static void stop(Process process) {
+        if (!process.isAlive()) {
+            return;
+        }
+        process.destroy();
+        try {
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+}
