@@ -8,6 +8,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 
 import jp.tsunagu.bridge.api.BridgeAdminController;
+import jp.tsunagu.bridge.api.ConnectorAdminController;
 import jp.tsunagu.bridge.connector.ConnectorRegistry;
 import jp.tsunagu.bridge.inbound.BridgeIdStore;
 import jp.tsunagu.bridge.inbound.InboundImporter;
@@ -72,6 +73,11 @@ public class BridgeConfiguration {
     LinkHandler linkHandler(LinkStore links, RoomStore rooms, ConnectorRegistry registry, InboundImporter importer,
                             Clock clock) {
         return new LinkHandler(links, rooms, registry, importer, clock);
+    }
+
+    @Bean
+    ConnectorAdminController connectorAdminController(ConnectorRegistry registry) {
+        return new ConnectorAdminController(registry);
     }
 
     @Bean

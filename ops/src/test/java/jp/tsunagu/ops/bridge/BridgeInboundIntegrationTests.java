@@ -177,6 +177,18 @@ class BridgeInboundIntegrationTests extends IntegrationTestSupport {
     }
 
     @Test
+    void administratorsSeeConnectorInstancesAndTheirHealth() {
+        as(admin).get().uri("/api/v1/admin/bridge/links").exchange().expectStatus().isOk();
+        as(admin).get().uri("/api/v1/admin/bridge/connectors").exchange().expectStatus().isOk().expectBody()
+                .jsonPath("$.items[0].instanceId").isEqualTo(INSTANCE)
+                .jsonPath("$.items[0].kind").isEqualTo("mcs")
+                .jsonPath("$.items[0].state").isEqualTo("connected")
+                .jsonPath("$.items[0].capabilities").value(caps -> assertThat(caps.toString()).contains("polling", "stamps"));
+        as(team().nurse()).get().uri("/api/v1/admin/bridge/connectors").exchange().expectStatus().isForbidden()
+                .expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON);
+    }
+
+    @Test
     void adminApiRefusesNonAdminsAndBadInput() {
         Team team = team();
         String pid = project();
