@@ -61,6 +61,12 @@ import tools.jackson.databind.type.LogicalType;
 @Import({SecurityConfiguration.class, OpenApiConfiguration.class})
 public class ChatConfiguration {
 
+    /** Static: a post-processor must exist before the beans it wraps. */
+    @Bean
+    static JwtDecoderCaching jwtDecoderCaching() {
+        return new JwtDecoderCaching();
+    }
+
     @Bean
     Clock clock() {
         return Clock.systemUTC();
