@@ -1,19 +1,16 @@
 package jp.tsunagu.chat.config;
 
-import java.nio.charset.StandardCharsets;
 
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.http.HttpHeaders;
-import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
 import org.springframework.security.config.web.server.ServerHttpSecurity;
 import org.springframework.security.oauth2.server.resource.web.server.authentication.ServerBearerTokenAuthenticationConverter;
 import org.springframework.security.web.server.SecurityWebFilterChain;
 import org.springframework.security.web.server.context.NoOpServerSecurityContextRepository;
 import org.springframework.web.server.ServerWebExchange;
 
-import reactor.core.publisher.Mono;
+import jp.tsunagu.chat.support.ProblemWebExceptionHandler;
+
 
 /**
  * Bearer-token security for the API. Tokens come from the configured OIDC issuer (or the demo issuer);
@@ -26,7 +23,7 @@ import reactor.core.publisher.Mono;
 public class SecurityConfiguration {
 
     @Bean
-    SecurityWebFilterChain apiSecurity(ServerHttpSecurity http) {
+    SecurityWebFilterChain apiSecurity(ServerHttpSecurity http, ProblemWebExceptionHandler problems) {
         ServerBearerTokenAuthenticationConverter header = new ServerBearerTokenAuthenticationConverter();
         ServerBearerTokenAuthenticationConverter headerOrQuery = new ServerBearerTokenAuthenticationConverter();
         headerOrQuery.setAllowUriQueryParameter(true);
@@ -44,33 +41,18 @@ public class SecurityConfiguration {
                         .anyExchange().permitAll())
                 .oauth2ResourceServer(oauth -> oauth
                         .bearerTokenConverter(exchange -> isStream(exchange) ? headerOrQuery.convert(exchange) : header.convert(exchange))
-                        .authenticationEntryPoint((exchange, e) -> problem(exchange, HttpStatus.UNAUTHORIZED, "unauthorized",
-                                "a valid bearer token is required"))
-                        .accessDeniedHandler((exchange, e) -> problem(exchange, HttpStatus.FORBIDDEN, "forbidden", "not allowed"))
+                        .authenticationEntryPoint(problems::handle)
+                        .accessDeniedHandler(problems::handle)
                         .jwt(jwt -> { }))
+                // Refusals render like every other error: ProblemWebExceptionHandler maps them to 401 / 403.
                 .exceptionHandling(ex -> ex
-                        .authenticationEntryPoint((exchange, e) -> problem(exchange, HttpStatus.UNAUTHORIZED, "unauthorized",
-                                "a valid bearer token is required"))
-                        .accessDeniedHandler((exchange, e) -> problem(exchange, HttpStatus.FORBIDDEN, "forbidden", "not allowed")))
+                        .authenticationEntryPoint(problems::handle)
+                        .accessDeniedHandler(problems::handle))
                 .build();
     }
 
     private static boolean isStream(ServerWebExchange exchange) {
         String path = exchange.getRequest().getPath().value();
         return path.equals("/api/v1/ws") || (path.startsWith("/api/v1/rooms/") && path.endsWith("/events"));
-    }
-
-    /** Security refusals in the same problem+json form as every other error. */
-    static Mono<Void> problem(ServerWebExchange exchange, HttpStatus status, String type, String detail) {
-        String body = "{\"type\":\"/problems/" + type + "\",\"title\":\"" + status.getReasonPhrase() + "\",\"status\":"
-                + status.value() + ",\"detail\":\"" + detail + "\",\"instance\":\""
-                + exchange.getRequest().getPath().value().replace("\"", "") + "\"}";
-        var response = exchange.getResponse();
-        response.setStatusCode(status);
-        response.getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
-        if (status == HttpStatus.UNAUTHORIZED) {
-            response.getHeaders().set(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
-        }
-        return response.writeWith(Mono.just(response.bufferFactory().wrap(body.getBytes(StandardCharsets.UTF_8))));
     }
 }
