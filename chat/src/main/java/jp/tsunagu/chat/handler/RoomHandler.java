@@ -73,6 +73,21 @@ public final class RoomHandler {
         this.clock = clock;
     }
 
+    /** A patient room's id follows from its resident, so the same resident never gets two rooms. */
+    public static String patientRoomId(String externalResidentId) {
+        return Ids.derived("patient-room", externalResidentId);
+    }
+
+    /** The unique key of a direct room: the two user ids, sorted and joined. */
+    public static String directKey(String a, String b) {
+        return a.compareTo(b) < 0 ? a + "|" + b : b + "|" + a;
+    }
+
+    /** A direct room's id follows from the pair, so asking again finds the same room. */
+    public static String directRoomId(String a, String b) {
+        return Ids.derived("direct-room", directKey(a, b));
+    }
+
     /** The created room, or for a direct room with the same person, the existing one. */
     public record Created(Views.RoomDetail room, boolean existed) {
     }
@@ -104,7 +119,7 @@ public final class RoomHandler {
                 resident = new Resident(r.name().strip(), r.kana(), r.birthDate(),
                         r.externalResidentId() == null || r.externalResidentId().isBlank() ? null : r.externalResidentId().strip());
                 if (resident.externalResidentId() != null) {
-                    id = Ids.derived("patient-room", resident.externalResidentId());
+                    id = patientRoomId(resident.externalResidentId());
                 }
                 if (name == null || name.isEmpty()) {
                     name = resident.name() + " 様";
@@ -115,8 +130,8 @@ public final class RoomHandler {
                     throw ApiException.invalid("members", "a direct room has exactly one other member");
                 }
                 String other = invited.get(0).userId();
-                directKey = user.id().compareTo(other) < 0 ? user.id() + "|" + other : other + "|" + user.id();
-                id = Ids.derived("direct-room", directKey);
+                directKey = directKey(user.id(), other);
+                id = directRoomId(user.id(), other);
             }
             case GROUP -> {
                 if (name == null || name.isEmpty()) {

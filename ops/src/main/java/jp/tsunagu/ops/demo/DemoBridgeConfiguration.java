@@ -19,6 +19,7 @@ import org.springframework.core.Ordered;
 import org.springframework.core.env.Environment;
 
 import jp.tsunagu.bridge.link.LinkHandler;
+import jp.tsunagu.chat.handler.RoomHandler;
 import jp.tsunagu.chat.identity.CareUser;
 import jp.tsunagu.chat.identity.Profession;
 import jp.tsunagu.chat.support.ApiException;
@@ -102,7 +103,7 @@ public class DemoBridgeConfiguration {
         public void run(ApplicationArguments args) {
             var projects = sns.projects();
             for (var project : projects) {
-                String roomId = jp.tsunagu.chat.support.Ids.derived("patient-room", project.patientId());
+                String roomId = RoomHandler.patientRoomId(project.patientId());
                 links.link(OPERATOR, new LinkHandler.LinkRequest(roomId, INSTANCE, project.id(), 20))
                         .doOnNext(l -> log.info("demo bridge: room {} linked to MCS project {}", roomId, project.id()))
                         .onErrorResume(ApiException.class, e -> {

@@ -25,6 +25,7 @@ import org.springframework.core.io.ClassPathResource;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 import org.springframework.data.mongodb.core.query.Query;
 
+import jp.tsunagu.chat.handler.RoomHandler;
 import jp.tsunagu.chat.identity.Profession;
 import jp.tsunagu.chat.message.Message;
 import jp.tsunagu.chat.message.Priority;
@@ -86,11 +87,8 @@ public final class DemoDataLoader implements ApplicationRunner, org.springframew
     /** The room id the server uses for a demo room, following the same rules as room creation. */
     public static String roomId(DemoData.Room room, String firstMember) {
         return switch (room.kind()) {
-            case "patient" -> Ids.derived("patient-room", room.resident().externalResidentId());
-            case "direct" -> {
-                List<String> pair = room.members().stream().map(DemoData.Member::userId).sorted().toList();
-                yield Ids.derived("direct-room", pair.get(0) + "|" + pair.get(1));
-            }
+            case "patient" -> RoomHandler.patientRoomId(room.resident().externalResidentId());
+            case "direct" -> RoomHandler.directRoomId(room.members().get(0).userId(), room.members().get(1).userId());
             default -> Ids.derived("demo-room", room.key());
         };
     }
@@ -180,7 +178,7 @@ public final class DemoDataLoader implements ApplicationRunner, org.springframew
         Resident resident = room.resident() == null ? null : new Resident(room.resident().name(), room.resident().kana(),
                 room.resident().birthDate(), room.resident().externalResidentId());
         String directKey = "direct".equals(room.kind())
-                ? room.members().stream().map(DemoData.Member::userId).sorted().reduce((a, b) -> a + "|" + b).orElseThrow()
+                ? RoomHandler.directKey(room.members().get(0).userId(), room.members().get(1).userId())
                 : null;
         LastMessage lastMessage = last == null ? null : new LastMessage(last.id(), last.seq(), LastMessage.excerptOf(last.text()),
                 last.author().displayName(), last.priority() == Priority.URGENT, last.createdAt());
