@@ -10,8 +10,8 @@ import org.springframework.web.bind.annotation.RestController;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jp.tsunagu.bridge.connector.ConnectorRegistry;
+import jp.tsunagu.bridge.link.LinkHandler;
 import jp.tsunagu.chat.identity.CareUser;
-import jp.tsunagu.chat.support.ApiException;
 import jp.tsunagu.connectors.sns.ConnectorHealth;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -38,9 +38,7 @@ public class ConnectorAdminController {
     @Operation(summary = "Connector instances and their health")
     @GetMapping("/api/v1/admin/bridge/connectors")
     public Mono<ConnectorList> connectors(CareUser user) {
-        if (!user.hasRole(CareUser.SYSTEM_ADMIN)) {
-            throw ApiException.forbidden("only system administrators see connector health");
-        }
+        LinkHandler.requireAdmin(user);
         return Flux.fromIterable(registry.all())
                 .concatMap(c -> c.health()
                         .onErrorResume(e -> Mono.just(new ConnectorHealth(ConnectorHealth.State.DEGRADED,

@@ -159,9 +159,10 @@ public final class LinkHandler {
         return ApiException.conflict("already-linked", detail);
     }
 
-    private static void requireAdmin(CareUser user) {
+    /** The bridge admin API is for system administrators only (403 otherwise). */
+    public static void requireAdmin(CareUser user) {
         if (user == null || !user.hasRole(CareUser.SYSTEM_ADMIN)) {
-            throw ApiException.forbidden("only system administrators manage bridge links");
+            throw ApiException.forbidden("only system administrators manage the bridge");
         }
     }
 
