@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 
+import jp.tsunagu.chat.message.Delivery;
 import jp.tsunagu.chat.message.Message;
 import jp.tsunagu.chat.message.Stamp;
 
@@ -17,7 +18,8 @@ import jp.tsunagu.chat.message.Stamp;
 public record MessageView(String id, String roomId, long seq, long changeSeq, AuthorView author, String text,
                           String html, String parentId, String threadRootId, String priority, MentionsView mentions,
                           List<AttachmentView> attachments, List<StampView> stamps, Instant createdAt,
-                          Instant editedAt, int editCount, DeletionView deleted, OriginView origin) {
+                          Instant editedAt, int editCount, DeletionView deleted, OriginView origin,
+                          List<DeliveryView> delivery) {
 
     /** Code of an external author's profession that maps to none of {@link jp.tsunagu.chat.identity.Profession}. */
     public static final String OTHER_PROFESSION = "other";
@@ -41,6 +43,27 @@ public record MessageView(String id, String roomId, long seq, long changeSeq, Au
     }
 
     public record DeletionView(String by, Instant at) {
+    }
+
+    /**
+     * The send status of a message posted here to one bridged SNS: {@code pending} until its latest change has gone
+     * out (while retrying, {@code attempts} and {@code nextAttemptAt} say so), {@code delivered}, or {@code failed}
+     * (dead-lettered, {@code error} says why).
+     */
+    public record DeliveryView(String connector, String state, int attempts, Instant nextAttemptAt, String error,
+                               Instant at) {
+
+        static List<DeliveryView> of(Message m) {
+            if (m.origin() != null || m.delivery() == null || m.delivery().isEmpty()) {
+                return List.of();
+            }
+            return m.delivery().entrySet().stream().map(e -> {
+                Delivery d = e.getValue();
+                Delivery.State state = d.visibleState(m.changeSeq());
+                return new DeliveryView(e.getKey(), state.name().toLowerCase(java.util.Locale.ROOT), d.attempts(),
+                        state == Delivery.State.PENDING ? d.nextAttemptAt() : null, d.error(), d.at());
+            }).toList();
+        }
     }
 
     public static MessageView of(Message m) {
@@ -70,6 +93,7 @@ public record MessageView(String id, String roomId, long seq, long changeSeq, Au
                 new MentionsView(mentions.users(), mentions.facilities(), mentions.room()),
                 attachments, stamps, m.createdAt(), m.editedAt(), m.edits() == null ? 0 : m.edits().size(),
                 m.deleted() == null ? null : new DeletionView(m.deleted().by(), m.deleted().at()),
-                m.origin() == null ? null : new OriginView(m.origin().instanceId(), m.origin().externalId()));
+                m.origin() == null ? null : new OriginView(m.origin().instanceId(), m.origin().externalId()),
+                DeliveryView.of(m));
     }
 }

@@ -23,6 +23,7 @@ import jp.tsunagu.chat.attachment.AttachmentStore;
 import jp.tsunagu.chat.attachment.GridFsAttachmentStore;
 import jp.tsunagu.chat.attachment.MediaInspector;
 import jp.tsunagu.chat.handler.AttachmentHandler;
+import jp.tsunagu.chat.handler.DeliveryHandler;
 import jp.tsunagu.chat.handler.ExternalMessageHandler;
 import jp.tsunagu.chat.handler.MessageHandler;
 import jp.tsunagu.chat.handler.RoomAccess;
@@ -167,6 +168,13 @@ public class ChatConfiguration {
     ExternalMessageHandler externalMessageHandler(RoomStore rooms, MessageStore messages, RoomLinearizer linearizer,
                                                   RoomEventHub hub, HtmlSanitizer sanitizer, Clock clock) {
         return new ExternalMessageHandler(rooms, messages, linearizer, hub, sanitizer, clock);
+    }
+
+    /** Send status of messages to bridged SNS; used by the bridge, which is trusted (no membership check). */
+    @Bean
+    DeliveryHandler deliveryHandler(RoomStore rooms, MessageStore messages, RoomLinearizer linearizer,
+                                    RoomEventHub hub) {
+        return new DeliveryHandler(rooms, messages, linearizer, hub);
     }
 
     @Bean

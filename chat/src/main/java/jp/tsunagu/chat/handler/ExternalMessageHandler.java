@@ -115,7 +115,7 @@ public final class ExternalMessageHandler {
                         storedText, storedHtml, place.parentId(), place.threadRootId(), Priority.NORMAL,
                         Message.Mentions.NONE, List.of(), List.of(), Map.of(), List.of(),
                         createdAt == null ? clock.instant() : createdAt, null, null,
-                        Ids.derived(storedText, Objects.toString(storedHtml)), origin)))
+                        Ids.derived(storedText, Objects.toString(storedHtml)), origin, null)))
                 .flatMap(m -> rooms.recordLastMessage(roomId, new LastMessage(m.id(), m.seq(),
                         LastMessage.excerptOf(m.text()), author.displayName(), false, m.createdAt())).thenReturn(m))
                 .map(m -> publish("message.created", m));

@@ -18,6 +18,7 @@ import jp.tsunagu.chat.api.Requests;
 import jp.tsunagu.chat.attachment.Attachment;
 import jp.tsunagu.chat.attachment.AttachmentStore;
 import jp.tsunagu.chat.identity.CareUser;
+import jp.tsunagu.chat.message.Delivery;
 import jp.tsunagu.chat.message.Message;
 import jp.tsunagu.chat.message.MessageStore;
 import jp.tsunagu.chat.message.Priority;
@@ -134,13 +135,14 @@ public final class MessageHandler {
                                 "no attachment of yours in this room")))
                         .map(MessageHandler::ref))
                 .collectList();
-        Mono<List<String>> mentioned = resolveMentions(roomId, user.id(), mentions);
+        Mono<List<String>> mentioned = resolveMentions(member.room(), user.id(), mentions);
         return Mono.zip(threadRoot, refs, mentioned)
                 .flatMap(t -> rooms.nextSeq(roomId).flatMap(seq -> {
                     Instant now = clock.instant();
                     Message m = new Message(id, roomId, seq, seq, Message.Change.CREATED, author(member.membership()),
                             content.text(), content.html(), parentId, t.getT1().isEmpty() ? null : t.getT1(), priority,
-                            mentions, t.getT3(), t.getT2(), Map.of(), List.of(), now, null, null, requestHash, null);
+                            mentions, t.getT3(), t.getT2(), Map.of(), List.of(), now, null, null, requestHash, null,
+                            pendingDeliveries(member.room(), now));
                     return messages.insert(m);
                 }))
                 .flatMap(m -> rooms.recordLastMessage(roomId, lastMessage(m)).thenReturn(m))
@@ -151,15 +153,41 @@ public final class MessageHandler {
                 });
     }
 
-    /** Everyone a mention reaches: named members, members of named facilities, or the whole room. */
-    private Mono<List<String>> resolveMentions(String roomId, String authorId, Message.Mentions mentions) {
+    /** An id of a person or station of an SNS the room is bridged to: {@code ext:<instance>:<id>}. */
+    private static boolean ofBridgedSns(CareRoom room, String id) {
+        if (!id.startsWith("ext:") || room.bridges() == null) {
+            return false;
+        }
+        int end = id.indexOf(':', 4);
+        return end > 4 && room.bridges().contains(id.substring(4, end));
+    }
+
+    /** A message posted in a bridged room is pending for each SNS it goes to, from its first write on. */
+    private static Map<String, Delivery> pendingDeliveries(CareRoom room, Instant now) {
+        if (room.bridges() == null || room.bridges().isEmpty()) {
+            return null;
+        }
+        Map<String, Delivery> out = new LinkedHashMap<>();
+        room.bridges().forEach(instance -> out.put(instance, Delivery.pending(now)));
+        return out;
+    }
+
+    /**
+     * Everyone a mention reaches: named members, members of named facilities, or the whole room. People and
+     * stations of an SNS the room is bridged to ({@code ext:<instance>:<id>}) may be named too: the bridge
+     * mentions them there; here they reach no one.
+     */
+    private Mono<List<String>> resolveMentions(CareRoom room, String authorId, Message.Mentions mentions) {
         if (mentions.isEmpty()) {
             return Mono.just(List.of());
         }
-        return memberships.activeMembers(roomId).collectList().map(members -> {
+        return memberships.activeMembers(room.id()).collectList().map(members -> {
             Set<String> reached = new LinkedHashSet<>();
             for (int i = 0; i < mentions.users().size(); i++) {
                 String u = mentions.users().get(i);
+                if (ofBridgedSns(room, u)) {
+                    continue;
+                }
                 if (members.stream().noneMatch(m -> m.userId().equals(u))) {
                     throw ApiException.unprocessable("mentions.users[" + i + "]", "is not a member of this room");
                 }
@@ -167,6 +195,9 @@ public final class MessageHandler {
             }
             for (int i = 0; i < mentions.facilities().size(); i++) {
                 String f = mentions.facilities().get(i);
+                if (ofBridgedSns(room, f)) {
+                    continue;
+                }
                 List<String> staff = members.stream().filter(m -> f.equals(m.facilityId())).map(Membership::userId).toList();
                 if (staff.isEmpty()) {
                     throw ApiException.unprocessable("mentions.facilities[" + i + "]", "no member of this room belongs to it");

@@ -148,7 +148,7 @@ public final class RoomHandler {
         String roomDirectKey = directKey;
         Instant now = clock.instant();
         CareRoom room = new CareRoom(roomId, kind, roomName, roomResident, false, null, null, now, user.id(), 0, 0,
-                null, now, roomDirectKey);
+                null, now, roomDirectKey, List.of());
         return resolveInvitees(invited, kind).flatMap(invitees -> rooms.insert(room)
                 .flatMap(saved -> join(saved, DirectoryUser.of(user, now), MemberRole.OWNER, user.id())
                         .thenMany(Flux.fromIterable(invitees).concatMap(i -> join(saved, i.user(), i.role(), user.id())))

@@ -23,16 +23,20 @@ import jp.tsunagu.chat.identity.Profession;
  * @param edits earlier versions, oldest first; cleared on deletion
  * @param requestHash fingerprint of the create request, to tell a retry from a reused idempotency key
  * @param origin where a message imported from an external SNS came from; null for messages posted here
+ * @param delivery per bridged connector instance, how the message stands there (written by the bridge)
  */
 @Document("messages")
 public record Message(@Id String id, String roomId, long seq, long changeSeq, Change lastChange, Author author,
                      String text, String html, String parentId, String threadRootId, Priority priority,
                      Mentions mentions, List<String> mentionedUserIds, List<AttachmentRef> attachments,
                      Map<String, List<String>> stamps, List<Edit> edits, Instant createdAt, Instant editedAt,
-                     Deletion deleted, String requestHash, Origin origin) {
+                     Deletion deleted, String requestHash, Origin origin,
+                     Map<String, Delivery> delivery) {
 
     public enum Change {
-        CREATED, EDITED, DELETED, STAMPED
+        CREATED, EDITED, DELETED, STAMPED,
+        /** The send status to a bridged SNS changed ({@link Delivery}); the content did not. */
+        DELIVERY
     }
 
     public record Author(String userId, String displayName, Profession profession, String facilityId,

@@ -30,6 +30,19 @@ public interface MessageStore {
     /** Messages created or changed after {@code seq}, in the order of their latest change. */
     Flux<Message> changedSince(String roomId, long seq, int limit);
 
+    /**
+     * Messages created or changed after {@code changeSeq} and created after {@code afterSeq}, in the order they
+     * were created ({@code seq}): what the bridge still has to bring to an external SNS, oldest message first so
+     * the SNS sees them in room order; {@code afterSeq} pages through them.
+     */
+    Flux<Message> changedSinceInCreationOrder(String roomId, long changeSeq, long afterSeq, int limit);
+
+    /**
+     * Replaces the message's delivery entry for one connector instance. With {@code changeSeq} the write is a
+     * change members see ({@link Message.Change#DELIVERY}); without, bookkeeping only. Empty if no such message.
+     */
+    Mono<Message> setDelivery(String id, String instanceId, Delivery delivery, Long changeSeq);
+
     /** Others' live messages after {@code afterSeq}, the unread count for a member. */
     Mono<Long> countUnread(String roomId, long afterSeq, String userId);
 

@@ -87,6 +87,21 @@ public final class MongoMessageStore implements MessageStore {
     }
 
     @Override
+    public Flux<Message> changedSinceInCreationOrder(String roomId, long changeSeq, long afterSeq, int limit) {
+        return mongo.find(Query.query(where("roomId").is(roomId).and("changeSeq").gt(changeSeq).and("seq").gt(afterSeq))
+                .with(Sort.by("seq")).limit(limit), Message.class);
+    }
+
+    @Override
+    public Mono<Message> setDelivery(String id, String instanceId, Delivery delivery, Long changeSeq) {
+        Update update = new Update().set("delivery." + instanceId, delivery);
+        if (changeSeq != null) {
+            update.set("changeSeq", changeSeq).set("lastChange", Message.Change.DELIVERY);
+        }
+        return mongo.findAndModify(Query.query(where("_id").is(id)), update, RETURN_NEW, Message.class);
+    }
+
+    @Override
     public Mono<Long> countUnread(String roomId, long afterSeq, String userId) {
         return mongo.count(unread(roomId, afterSeq, userId), Message.class);
     }

@@ -31,6 +31,8 @@ public final class RoomEventHub implements RoomEventPublisher, AutoCloseable {
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong connections = new AtomicLong();
+    private final java.util.List<java.util.function.Consumer<RoomEvent>> listeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /**
      * @param hubCount number of fan-out threads; Mattermost sizes hubs by CPU count, and fan-out is cheap
@@ -49,8 +51,19 @@ public final class RoomEventHub implements RoomEventPublisher, AutoCloseable {
         return json.writeValueAsString(event);
     }
 
+    /**
+     * Also hands every published event to {@code listener}, on the publishing thread and in room order (the bridge
+     * wakes its outbound delivery this way). The listener must return at once and must not throw.
+     */
+    public void addListener(java.util.function.Consumer<RoomEvent> listener) {
+        listeners.add(listener);
+    }
+
     @Override
     public void publish(RoomEvent event) {
+        for (java.util.function.Consumer<RoomEvent> listener : listeners) {
+            listener.accept(event);
+        }
         StreamConnection.Frame frame = new StreamConnection.Frame(event.roomId(), event.seq(), serialise(event));
         String removed = event.removedUserId();
         published.incrementAndGet();

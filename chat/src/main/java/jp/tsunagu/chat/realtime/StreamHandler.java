@@ -125,6 +125,7 @@ public final class StreamHandler {
             case EDITED -> "message.edited";
             case DELETED -> "message.deleted";
             case STAMPED -> "message.stamped";
+            case DELIVERY -> "message.delivery";
         };
     }
 

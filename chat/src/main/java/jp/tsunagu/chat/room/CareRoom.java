@@ -1,6 +1,7 @@
 package jp.tsunagu.chat.room;
 
 import java.time.Instant;
+import java.util.List;
 
 import org.springframework.data.annotation.Id;
 import org.springframework.data.mongodb.core.mapping.Document;
@@ -12,9 +13,12 @@ import org.springframework.data.mongodb.core.mapping.Document;
  * @param seq the last sequence number handed out in this room; only grows
  * @param changeSeq the sequence number of the last change to the room itself (rename, archive)
  * @param directKey for direct rooms, the two user ids sorted and joined, unique; null otherwise
+ * @param bridges the connector instances the room is bridged to (kept by the bridge's links): a message posted
+ *                here starts pending for each of them
  */
 @Document("rooms")
 public record CareRoom(@Id String id, RoomKind kind, String name, Resident resident, boolean archived,
                        Instant archivedAt, String archivedBy, Instant createdAt, String createdBy, long seq,
-                       long changeSeq, LastMessage lastMessage, Instant lastActivityAt, String directKey) {
+                       long changeSeq, LastMessage lastMessage, Instant lastActivityAt, String directKey,
+                       List<String> bridges) {
 }

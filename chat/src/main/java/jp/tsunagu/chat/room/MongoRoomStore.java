@@ -54,6 +54,13 @@ public final class MongoRoomStore implements RoomStore {
     }
 
     @Override
+    public Mono<CareRoom> setBridged(String roomId, String instanceId, boolean bridged) {
+        Update update = bridged ? new Update().addToSet("bridges", instanceId) : new Update().pull("bridges", instanceId);
+        return mongo.findAndModify(Query.query(where("_id").is(roomId)), update,
+                FindAndModifyOptions.options().returnNew(true), CareRoom.class);
+    }
+
+    @Override
     public Mono<Void> recordLastMessage(String roomId, LastMessage last) {
         Query query = Query.query(where("_id").is(roomId).orOperator(
                 where("lastMessage").is(null), where("lastMessage.seq").lte(last.seq())));

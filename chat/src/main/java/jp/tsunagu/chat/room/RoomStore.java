@@ -28,6 +28,9 @@ public interface RoomStore {
     /** Rooms among {@code ids}, most recently active first, strictly after the cursor position. */
     Flux<CareRoom> findActiveFirst(Collection<String> ids, Cursor after, int limit);
 
+    /** Adds or removes a connector instance in the room's {@link CareRoom#bridges()}; empty if no such room. */
+    Mono<CareRoom> setBridged(String roomId, String instanceId, boolean bridged);
+
     /** Rooms whose own document changed after {@code seq} (archive), for stream resumption. */
     Mono<CareRoom> changedSince(String roomId, long seq);
 }

@@ -162,7 +162,7 @@ public final class DemoDataLoader implements ApplicationRunner, org.springframew
                     parent == null ? null : (parent.threadRootId() == null ? parent.id() : parent.threadRootId()),
                     "urgent".equals(dm.priority()) ? Priority.URGENT : Priority.NORMAL,
                     mentions(dm.mentions()), reached(dm.mentions(), members, author.userId()), List.of(), stamps,
-                    List.of(), at, null, null, Ids.derived("demo", dm.ref()), null);
+                    List.of(), at, null, null, Ids.derived("demo", dm.ref()), null, null);
             byRef.put(dm.ref(), m);
             docs.add(m);
             last = m;
@@ -184,7 +184,7 @@ public final class DemoDataLoader implements ApplicationRunner, org.springframew
                 last.author().displayName(), last.priority() == Priority.URGENT, last.createdAt());
         CareRoom careRoom = new CareRoom(roomId, RoomKind.valueOf(room.kind().toUpperCase(Locale.ROOT)), room.name(),
                 resident, false, null, null, joined, room.members().get(0).userId(), seq, 0, lastMessage,
-                last == null ? joined : last.createdAt(), directKey);
+                last == null ? joined : last.createdAt(), directKey, List.of());
         mongo.insert(careRoom).thenMany(Flux.fromIterable(docs).concatMap(mongo::insert)).then().block();
     }
 
