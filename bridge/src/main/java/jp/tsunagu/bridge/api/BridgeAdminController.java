@@ -9,41 +9,77 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
 import jp.tsunagu.bridge.link.LinkHandler;
+import jp.tsunagu.bridge.outbound.DeadLetter;
+import jp.tsunagu.bridge.outbound.DeadLetterHandler;
+import jp.tsunagu.bridge.outbound.OutboundDelivery;
+import jp.tsunagu.bridge.outbound.OutboundScheduler;
 import jp.tsunagu.chat.identity.CareUser;
 import reactor.core.publisher.Mono;
 
-/** Bridge links, for system administrators (role {@code system_admin}); errors as in {@link LinkHandler}. */
+/**
+ * Bridge links and dead letters, for system administrators (role {@code system_admin}); errors as in
+ * {@link LinkHandler} and {@link DeadLetterHandler}.
+ */
 @RestController
-@RequestMapping("/api/v1/admin/bridge/links")
+@RequestMapping("/api/v1/admin/bridge")
 public class BridgeAdminController {
 
     private final LinkHandler links;
+    private final DeadLetterHandler deadLetters;
+    private final OutboundScheduler outbound;
 
-    public BridgeAdminController(LinkHandler links) {
+    public BridgeAdminController(LinkHandler links, DeadLetterHandler deadLetters, OutboundScheduler outbound) {
         this.links = links;
+        this.deadLetters = deadLetters;
+        this.outbound = outbound;
+    }
+
+    /** The answer of the dead-letter list call. */
+    public record DeadLetterList(List<DeadLetter> items) {
     }
 
     /** The answer of the list call. */
     public record LinkList(List<LinkHandler.LinkView> items) {
     }
 
-    @PostMapping
+    @PostMapping("/links")
     @ResponseStatus(HttpStatus.CREATED)
     public Mono<LinkHandler.LinkView> link(CareUser user, @RequestBody LinkHandler.LinkRequest request) {
         return links.link(user, request);
     }
 
-    @GetMapping
+    @GetMapping("/links")
     public Mono<LinkList> list(CareUser user) {
         return links.list(user).map(LinkList::new);
     }
 
-    @DeleteMapping("/{linkId}")
+    @DeleteMapping("/links/{linkId}")
     public Mono<LinkHandler.LinkView> unlink(CareUser user, @PathVariable String linkId) {
         return links.unlink(user, linkId);
+    }
+
+    /** Delivers the link's pending local changes now instead of on the next tick; answers what went out. */
+    @PostMapping("/links/{linkId}/drain")
+    public Mono<OutboundDelivery.Drain> drain(CareUser user, @PathVariable String linkId) {
+        return links.get(user, linkId).then(outbound.drain(linkId))
+                .defaultIfEmpty(new OutboundDelivery.Drain(0, 0, 0, null));
+    }
+
+    @GetMapping("/dead-letters")
+    public Mono<DeadLetterList> deadLetters(CareUser user, @RequestParam(required = false) String instanceId,
+                                            @RequestParam(required = false) String linkId,
+                                            @RequestParam(defaultValue = "false") boolean all,
+                                            @RequestParam(required = false) Integer limit) {
+        return deadLetters.list(user, instanceId, linkId, all, limit).map(DeadLetterList::new);
+    }
+
+    @PostMapping("/dead-letters/{id}/replay")
+    public Mono<DeadLetter> replay(CareUser user, @PathVariable String id) {
+        return deadLetters.replay(user, id);
     }
 }

@@ -16,6 +16,16 @@ import jp.tsunagu.bridge.inbound.InboundPoller;
 import jp.tsunagu.bridge.inbound.QuarantineStore;
 import jp.tsunagu.bridge.link.LinkHandler;
 import jp.tsunagu.bridge.link.LinkStore;
+import jp.tsunagu.bridge.link.LinkTurns;
+import jp.tsunagu.bridge.outbound.DeadLetterHandler;
+import jp.tsunagu.bridge.outbound.DeadLetterStore;
+import jp.tsunagu.bridge.outbound.OutboundDelivery;
+import jp.tsunagu.bridge.outbound.OutboundScheduler;
+import jp.tsunagu.bridge.outbound.RetrySchedule;
+import jp.tsunagu.chat.attachment.AttachmentStore;
+import jp.tsunagu.chat.handler.DeliveryHandler;
+import jp.tsunagu.chat.realtime.RoomEventHub;
+import jp.tsunagu.connectors.support.HtmlSanitizer;
 import jp.tsunagu.bridge.link.MongoLinkStore;
 import jp.tsunagu.chat.handler.ExternalMessageHandler;
 import jp.tsunagu.chat.message.MessageStore;
@@ -59,14 +69,48 @@ public class BridgeConfiguration {
         return new InboundImporter(handler, messages, ids, quarantine, clock);
     }
 
+    @Bean
+    LinkTurns linkTurns() {
+        return new LinkTurns();
+    }
+
     @Bean(destroyMethod = "close")
     InboundPoller inboundPoller(ConnectorRegistry registry, LinkStore links, InboundImporter importer,
-                                QuarantineStore quarantine, Clock clock, BridgeProperties properties) {
-        InboundPoller poller = new InboundPoller(registry, links, importer, quarantine, clock, properties.pollPeriod());
+                                QuarantineStore quarantine, LinkTurns turns, Clock clock, BridgeProperties properties) {
+        InboundPoller poller = new InboundPoller(registry, links, importer, quarantine, turns, clock,
+                properties.pollPeriod());
         if (properties.pollerEnabled()) {
             poller.start();
         }
         return poller;
+    }
+
+    @Bean
+    DeadLetterStore deadLetterStore(ReactiveMongoTemplate mongo) {
+        return new DeadLetterStore(mongo);
+    }
+
+    @Bean
+    OutboundDelivery outboundDelivery(RoomStore rooms, MessageStore messages, AttachmentStore attachments,
+                                      DeliveryHandler deliveries, BridgeIdStore ids, LinkStore links,
+                                      DeadLetterStore deadLetters, HtmlSanitizer sanitizer, Clock clock,
+                                      BridgeProperties properties) {
+        BridgeProperties.Outbound o = properties.outbound();
+        return new OutboundDelivery(rooms, messages, attachments, deliveries, ids, links, deadLetters, sanitizer,
+                new RetrySchedule(o.retrySteps(), o.giveUpAfter()), properties.attachmentMaxBytes(), clock);
+    }
+
+    /** Listens to the chat's events to wake the links of rooms with new changes. */
+    @Bean(destroyMethod = "close")
+    OutboundScheduler outboundScheduler(ConnectorRegistry registry, LinkStore links, OutboundDelivery delivery,
+                                        LinkTurns turns, RoomEventHub hub, Clock clock, BridgeProperties properties) {
+        BridgeProperties.Outbound o = properties.outbound();
+        OutboundScheduler scheduler = new OutboundScheduler(registry, links, delivery, turns, clock, o.tick(), o.sweep());
+        hub.addListener(scheduler::onEvent);
+        if (o.enabled()) {
+            scheduler.start();
+        }
+        return scheduler;
     }
 
     @Bean
@@ -81,7 +125,14 @@ public class BridgeConfiguration {
     }
 
     @Bean
-    BridgeAdminController bridgeAdminController(LinkHandler links) {
-        return new BridgeAdminController(links);
+    BridgeAdminController bridgeAdminController(LinkHandler links, DeadLetterHandler deadLetters,
+                                                OutboundScheduler outbound) {
+        return new BridgeAdminController(links, deadLetters, outbound);
+    }
+
+    @Bean
+    DeadLetterHandler deadLetterHandler(DeadLetterStore letters, MessageStore messages, DeliveryHandler deliveries,
+                                        OutboundScheduler scheduler, Clock clock) {
+        return new DeadLetterHandler(letters, messages, deliveries, scheduler, clock);
     }
 }

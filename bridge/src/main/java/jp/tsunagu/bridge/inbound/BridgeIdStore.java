@@ -21,6 +21,21 @@ public final class BridgeIdStore {
         return mongo.insert(entry);
     }
 
+    /**
+     * The local id of an external message: the message the bridge posted there ({@code OUTBOUND} entry), else the
+     * id an import of it has or would have.
+     */
+    public Mono<String> localIdOf(String instanceId, String externalId) {
+        return mongo.findById(BridgeId.idOf(instanceId, externalId), BridgeId.class)
+                .map(BridgeId::localMessageId)
+                .defaultIfEmpty(jp.tsunagu.chat.handler.ExternalMessageHandler.localId(instanceId, externalId));
+    }
+
+    /** True if the external message is in the map at all, either way. */
+    public Mono<Boolean> isKnown(String instanceId, String externalId) {
+        return mongo.exists(Query.query(where("_id").is(BridgeId.idOf(instanceId, externalId))), BridgeId.class);
+    }
+
     /** True if the bridge itself posted this external message (it must not come back in). */
     public Mono<Boolean> isOutbound(String instanceId, String externalId) {
         return mongo.exists(Query.query(where("_id").is(BridgeId.idOf(instanceId, externalId))

@@ -76,9 +76,10 @@ public final class InboundImporter {
         if (m.deleted()) {
             return Mono.just(Outcome.SKIPPED);
         }
-        String parent = m.parentId() == null ? null : ExternalMessageHandler.localId(link.instanceId(), m.parentId());
-        return handler.importCreated(link.roomId(), origin(link.instanceId(), m), m.html(), m.createdAt(), parent, true)
-                .map(MessageView::id)
+        // A reply there to a message the bridge posted goes under the local original.
+        Mono<String> parent = m.parentId() == null ? Mono.just("") : ids.localIdOf(link.instanceId(), m.parentId());
+        return parent.flatMap(p -> handler.importCreated(link.roomId(), origin(link.instanceId(), m), m.html(),
+                        m.createdAt(), p.isEmpty() ? null : p, true))
                 .thenReturn(Outcome.CREATED);
     }
 

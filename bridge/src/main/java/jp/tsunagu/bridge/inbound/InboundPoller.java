@@ -17,6 +17,7 @@ import org.slf4j.LoggerFactory;
 import jp.tsunagu.bridge.connector.ConnectorRegistry;
 import jp.tsunagu.bridge.link.BridgeLink;
 import jp.tsunagu.bridge.link.LinkStore;
+import jp.tsunagu.bridge.link.LinkTurns;
 import jp.tsunagu.chat.support.Ids;
 import jp.tsunagu.connectors.sns.ChangePage;
 import jp.tsunagu.connectors.sns.ConnectorException;
@@ -53,6 +54,7 @@ public final class InboundPoller implements AutoCloseable {
     private final LinkStore links;
     private final InboundImporter importer;
     private final QuarantineStore quarantine;
+    private final LinkTurns turns;
     private final Clock clock;
     private final Duration period;
 
@@ -67,7 +69,8 @@ public final class InboundPoller implements AutoCloseable {
 
     /** @param period the schedule's tick, and the first backoff step of a failing link */
     public InboundPoller(ConnectorRegistry registry, LinkStore links, InboundImporter importer,
-                         QuarantineStore quarantine, Clock clock, Duration period) {
+                         QuarantineStore quarantine, LinkTurns turns, Clock clock, Duration period) {
+        this.turns = turns;
         this.registry = registry;
         this.links = links;
         this.importer = importer;
@@ -134,7 +137,7 @@ public final class InboundPoller implements AutoCloseable {
                             })
                             .toList();
                     return Flux.fromIterable(due)
-                            .concatMap(link -> pollLink(connector, link, count)
+                            .concatMap(link -> turns.run(link.id(), () -> pollLink(connector, link, count))
                                     .onErrorResume(e -> {
                                         failed(link, e);
                                         count.failed.incrementAndGet();

@@ -14,10 +14,14 @@ import jp.tsunagu.chat.support.Ids;
  *           the unique {@code _id}
  * @param cursor the inbound position: the connector's cursor after the last page whose messages are all stored
  * @param active false once unlinked; the poller skips it
+ * @param linkedAtSeq the room's sequence number when it was linked: messages posted here before are not sent out
+ * @param outboundSeq the outbound position: every change in the room numbered at or below it has been delivered,
+ *                    dead-lettered, or needs nothing (see {@code OutboundDelivery})
  */
 @Document("bridge_links")
 public record BridgeLink(@Id String id, String roomId, String instanceId, String externalRoomId, String cursor,
-                         String createdBy, Instant createdAt, boolean active) {
+                         String createdBy, Instant createdAt, boolean active, long linkedAtSeq,
+                         long outboundSeq) {
 
     public static String idOf(String roomId, String instanceId) {
         return Ids.derived("bridge-link", roomId, instanceId);

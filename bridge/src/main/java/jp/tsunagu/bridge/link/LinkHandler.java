@@ -10,6 +10,7 @@ import org.springframework.http.HttpStatus;
 
 import jp.tsunagu.bridge.inbound.InboundImporter;
 import jp.tsunagu.chat.identity.CareUser;
+import jp.tsunagu.chat.room.CareRoom;
 import jp.tsunagu.chat.room.RoomStore;
 import jp.tsunagu.chat.support.ApiException;
 import jp.tsunagu.chat.support.Ids;
@@ -57,11 +58,12 @@ public final class LinkHandler {
 
     /** A link as administrators see it; {@code backfilled} is set only in the answer to creating it. */
     public record LinkView(String id, String roomId, String instanceId, String externalRoomId, String cursor,
-                           String createdBy, java.time.Instant createdAt, boolean active, Integer backfilled) {
+                           String createdBy, java.time.Instant createdAt, boolean active, long linkedAtSeq,
+                           long outboundSeq, Integer backfilled) {
 
         static LinkView of(BridgeLink l, Integer backfilled) {
             return new LinkView(l.id(), l.roomId(), l.instanceId(), l.externalRoomId(), l.cursor(), l.createdBy(),
-                    l.createdAt(), l.active(), backfilled);
+                    l.createdAt(), l.active(), l.linkedAtSeq(), l.outboundSeq(), backfilled);
         }
     }
 
@@ -86,7 +88,7 @@ public final class LinkHandler {
                 .orElseThrow(() -> ApiException.unprocessable("instanceId", "no such connector instance"));
         String id = BridgeLink.idOf(roomId, instanceId);
 
-        Mono<Void> checks = rooms.findById(roomId)
+        Mono<CareRoom> checks = rooms.findById(roomId)
                 .switchIfEmpty(Mono.error(() -> ApiException.notFound("room")))
                 .flatMap(room -> {
                     if (room.archived()) {
@@ -95,18 +97,27 @@ public final class LinkHandler {
                     return links.findById(id).filter(BridgeLink::active)
                             .flatMap(l -> Mono.<Void>error(alreadyLinked("the room is already linked through " + instanceId)))
                             .then(links.activeFor(instanceId, externalRoomId)
-                                    .flatMap(l -> Mono.<Void>error(alreadyLinked("that external room is linked to another room"))));
+                                    .flatMap(l -> Mono.<Void>error(alreadyLinked("that external room is linked to another room"))))
+                            .thenReturn(room);
                 });
+        // The room is marked bridged before its sequence number is taken as the link's start: a message posted
+        // after that number is pending for the SNS from its first write.
         return checks
                 .then(connector.changes(externalRoomId, null).onErrorMap(ConnectorException.class, LinkHandler::unavailable))
                 .flatMap(start -> history(connector, externalRoomId, backfill)
-                        .flatMap(older -> store(new BridgeLink(id, roomId, instanceId, externalRoomId, start.next(),
-                                user.id(), clock.instant(), true))
-                                .flatMap(link -> Flux.fromIterable(older)
-                                        .concatMap(m -> importer.apply(link, m))
-                                        .filter(o -> o == InboundImporter.Outcome.CREATED)
-                                        .count()
-                                        .map(n -> LinkView.of(link, n.intValue())))));
+                        .flatMap(older -> rooms.setBridged(roomId, instanceId, true)
+                                .flatMap(room -> store(new BridgeLink(id, roomId, instanceId, externalRoomId, start.next(),
+                                        user.id(), clock.instant(), true, room.seq(), room.seq())))
+                                .flatMap(link -> backfill(link, older))));
+    }
+
+    /** Imports the backfill oldest first; the answer counts what was new. */
+    private Mono<LinkView> backfill(BridgeLink link, List<ExternalMessage> older) {
+        return Flux.fromIterable(older)
+                .concatMap(m -> importer.apply(link, m))
+                .filter(o -> o == InboundImporter.Outcome.CREATED)
+                .count()
+                .map(n -> LinkView.of(link, n.intValue()));
     }
 
     /** Every link, active or not. */
@@ -115,13 +126,22 @@ public final class LinkHandler {
         return links.all().map(l -> LinkView.of(l, null)).collectList();
     }
 
+    /** One link; 404 if there is none. */
+    public Mono<LinkView> get(CareUser user, String linkId) {
+        requireAdmin(user);
+        Ids.require("linkId", linkId);
+        return links.findById(linkId)
+                .switchIfEmpty(Mono.error(() -> ApiException.notFound("link")))
+                .map(l -> LinkView.of(l, null));
+    }
+
     /** Stops mirroring; the imported messages stay. 404 if there is no such link. */
     public Mono<LinkView> unlink(CareUser user, String linkId) {
         requireAdmin(user);
         Ids.require("linkId", linkId);
         return links.deactivate(linkId)
                 .switchIfEmpty(Mono.error(() -> ApiException.notFound("link")))
-                .map(l -> LinkView.of(l, null));
+                .flatMap(l -> rooms.setBridged(l.roomId(), l.instanceId(), false).thenReturn(LinkView.of(l, null)));
     }
 
     /** Oldest first. */

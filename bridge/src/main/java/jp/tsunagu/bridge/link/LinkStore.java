@@ -25,6 +25,9 @@ public interface LinkStore {
     /** Moves the inbound cursor of an active link; empty if it is gone or inactive. */
     Mono<BridgeLink> saveCursor(String id, String cursor);
 
+    /** Moves the outbound cursor forward to {@code seq} (never back); empty if there is no such link. */
+    Mono<BridgeLink> advanceOutbound(String id, long seq);
+
     /** Marks the link inactive; empty if there is none. */
     Mono<BridgeLink> deactivate(String id);
 }

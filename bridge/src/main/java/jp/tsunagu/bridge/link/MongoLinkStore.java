@@ -59,6 +59,12 @@ public final class MongoLinkStore implements LinkStore {
     }
 
     @Override
+    public Mono<BridgeLink> advanceOutbound(String id, long seq) {
+        return mongo.findAndModify(Query.query(where("_id").is(id)), new Update().max("outboundSeq", seq), RETURN_NEW,
+                BridgeLink.class);
+    }
+
+    @Override
     public Mono<BridgeLink> deactivate(String id) {
         return mongo.findAndModify(Query.query(where("_id").is(id)), new Update().set("active", false), RETURN_NEW,
                 BridgeLink.class);

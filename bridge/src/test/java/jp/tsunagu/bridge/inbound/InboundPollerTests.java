@@ -25,6 +25,7 @@ import jp.tsunagu.bridge.connector.ConnectorRegistry;
 import jp.tsunagu.bridge.link.BridgeLink;
 import jp.tsunagu.bridge.link.LinkHandler;
 import jp.tsunagu.bridge.link.LinkStore;
+import jp.tsunagu.bridge.link.LinkTurns;
 import jp.tsunagu.bridge.link.MongoLinkStore;
 import jp.tsunagu.chat.handler.ExternalMessageHandler;
 import jp.tsunagu.chat.identity.CareUser;
@@ -116,13 +117,13 @@ class InboundPollerTests {
     }
 
     private InboundPoller newPoller() {
-        return new InboundPoller(registry(), links, importer, quarantine, Clock.systemUTC(), Duration.ofSeconds(10));
+        return new InboundPoller(registry(), links, importer, quarantine, new LinkTurns(), Clock.systemUTC(), Duration.ofSeconds(10));
     }
 
     private String room() {
         String id = Ids.newId();
         rooms.insert(new CareRoom(id, RoomKind.GROUP, "山田さんチーム", null, false, null, null, Instant.now(), "cm",
-                0, 0, null, Instant.now(), null)).block(WAIT);
+                0, 0, null, Instant.now(), null, List.of())).block(WAIT);
         return id;
     }
 
@@ -294,7 +295,7 @@ class InboundPollerTests {
         String roomId = room();
         link(roomId, pid, 0);
         sns.postAs("ns-sato", pid, "自動で届く");
-        InboundPoller poller = new InboundPoller(registry(), links, importer, quarantine, Clock.systemUTC(),
+        InboundPoller poller = new InboundPoller(registry(), links, importer, quarantine, new LinkTurns(), Clock.systemUTC(),
                 Duration.ofMillis(100));
         poller.start();
         try {

@@ -23,6 +23,7 @@ import jp.tsunagu.bridge.inbound.InboundImporter;
 import jp.tsunagu.bridge.inbound.InboundPoller;
 import jp.tsunagu.bridge.inbound.QuarantineStore;
 import jp.tsunagu.bridge.link.LinkStore;
+import jp.tsunagu.bridge.link.LinkTurns;
 import jp.tsunagu.chat.handler.ExternalMessageHandler;
 import jp.tsunagu.chat.identity.CareUser;
 import jp.tsunagu.chat.identity.Profession;
@@ -147,7 +148,7 @@ class BridgeInboundIntegrationTests extends IntegrationTestSupport {
         assertThat(((Map<String, Object>) t.get(3).get("origin")).get("externalId")).isEqualTo(deletedLater);
 
         // A new poller over the same database (as after a restart) imports nothing again.
-        InboundPoller restarted = new InboundPoller(registry, links, importer, quarantine, Clock.systemUTC(),
+        InboundPoller restarted = new InboundPoller(registry, links, importer, quarantine, new LinkTurns(), Clock.systemUTC(),
                 Duration.ofSeconds(10));
         assertThat(restarted.pollOnce().block(WAIT)).isNotNull();
         assertThat(timeline(team.nurse(), team.roomId())).hasSize(4);

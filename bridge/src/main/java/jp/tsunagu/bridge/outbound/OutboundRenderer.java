@@ -1,0 +1,69 @@
+package jp.tsunagu.bridge.outbound;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.StringJoiner;
+
+import org.jsoup.nodes.Entities;
+
+import jp.tsunagu.chat.handler.ExternalMessageHandler;
+import jp.tsunagu.chat.message.Message;
+import jp.tsunagu.chat.support.Ids;
+import jp.tsunagu.connectors.sns.ExternalMessage;
+import jp.tsunagu.connectors.sns.OutboundMessage;
+
+/**
+ * How a care-room message reads in the external SNS. There it is posted by the integration account, so the
+ * text starts with who wrote it here ({@code 【佐藤 美咲／看護師／あおば訪問看護ステーション】}): people on the
+ * other side must see the author, not the bridge. Mentions of people and stations of that SNS (imported
+ * authors, {@code ext:<instance>:<id>}) become its own mentions; a mention of the whole room mentions all there.
+ */
+final class OutboundRenderer {
+
+    private OutboundRenderer() {
+    }
+
+    static OutboundMessage render(Message m, String instanceId, String externalParentId, List<String> attachmentIds,
+                                  List<String> notes) {
+        String header = header(m.author());
+        StringBuilder text = new StringBuilder(header).append('\n').append(m.text());
+        notes.forEach(n -> text.append('\n').append(n));
+        String html = null;
+        if (m.html() != null) {
+            StringBuilder h = new StringBuilder(Entities.escape(header)).append("<br>").append(m.html());
+            notes.forEach(n -> h.append("<br>").append(Entities.escape(n)));
+            html = h.toString();
+        }
+        return new OutboundMessage(text.toString(), html, externalParentId, attachmentIds, mentions(m, instanceId));
+    }
+
+    /** Fingerprint of what an edit would change there: text, rich form and attachments. */
+    static String contentHash(Message m) {
+        List<String> attachments = m.attachments() == null ? List.of()
+                : m.attachments().stream().map(Message.AttachmentRef::id).toList();
+        return Ids.derived(m.text(), Objects.toString(m.html()), attachments.toString());
+    }
+
+    static String header(Message.Author a) {
+        StringJoiner who = new StringJoiner("／", "【", "】");
+        who.add(a.displayName() == null ? "(不明)" : a.displayName());
+        if (a.profession() != null) {
+            who.add(a.profession().label());
+        }
+        if (a.facilityName() != null && !a.facilityName().isBlank()) {
+            who.add(a.facilityName());
+        }
+        return who.toString();
+    }
+
+    private static ExternalMessage.Mentions mentions(Message m, String instanceId) {
+        Message.Mentions in = m.mentions() == null ? Message.Mentions.NONE : m.mentions();
+        String prefix = ExternalMessageHandler.externalUserId(instanceId, "");
+        List<String> users = new ArrayList<>();
+        in.users().stream().filter(u -> u.startsWith(prefix)).forEach(u -> users.add(u.substring(prefix.length())));
+        List<String> stations = new ArrayList<>();
+        in.facilities().stream().filter(f -> f.startsWith(prefix)).forEach(f -> stations.add(f.substring(prefix.length())));
+        return new ExternalMessage.Mentions(users, stations, in.room());
+    }
+}
