@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.junit.jupiter.api.AfterAll;
@@ -16,11 +15,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 
-import com.mongodb.reactivestreams.client.MongoClient;
-import com.mongodb.reactivestreams.client.MongoClients;
 
-import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import jp.tsunagu.bridge.connector.ConnectorRegistry;
 import jp.tsunagu.bridge.link.BridgeLink;
 import jp.tsunagu.bridge.link.LinkHandler;
@@ -35,18 +30,16 @@ import jp.tsunagu.chat.message.MessageStore;
 import jp.tsunagu.chat.message.MongoMessageStore;
 import jp.tsunagu.chat.realtime.RoomEvent;
 import jp.tsunagu.chat.room.CareRoom;
+import jp.tsunagu.chat.room.MongoMembershipStore;
 import jp.tsunagu.chat.room.MongoRoomStore;
 import jp.tsunagu.chat.room.RoomKind;
 import jp.tsunagu.chat.room.RoomStore;
 import jp.tsunagu.chat.support.Ids;
 import jp.tsunagu.chat.support.RoomLinearizer;
 import jp.tsunagu.connectors.mcs.McsConnector;
-import jp.tsunagu.connectors.mcs.McsConnectorFactory;
-import jp.tsunagu.connectors.mcs.McsConnectorProperties;
 import jp.tsunagu.connectors.mcs.simulator.McsSimulator;
 import jp.tsunagu.connectors.support.HtmlSanitizer;
 import reactor.test.StepVerifier;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The inbound path end to end below HTTP: the real MCS connector against the MCS simulator, the importer and
@@ -59,8 +52,7 @@ class InboundPollerTests {
     private static final CareUser ADMIN = new CareUser("it-office", "情報政策課", Profession.CARE_MANAGER, null, null,
             Set.of(CareUser.SYSTEM_ADMIN));
 
-    private static MongoServer mongoServer;
-    private static MongoClient client;
+    private static InboundFixture fixture;
     private static McsSimulator sns;
     private static McsConnector connector;
 
@@ -76,37 +68,30 @@ class InboundPollerTests {
 
     @BeforeAll
     static void startAll() {
-        mongoServer = new MongoServer(new MemoryBackend());
-        var address = mongoServer.bind();
-        client = MongoClients.create("mongodb://127.0.0.1:" + address.getPort());
-        sns = new McsSimulator().start(0);
-        sns.rateLimit(0);
+        fixture = new InboundFixture();
+        sns = fixture.sns;
         sns.addStation("st-vns", "ひかり訪問看護ステーション");
         sns.addUser("ns-sato", "佐藤", "由美", "st-vns", "看護師");
         sns.addUser("ph-ito", "伊藤", "健", null, "薬剤師");
-        sns.addClient("tsunagu", "s3cret");
-        connector = new McsConnectorFactory(JsonMapper.builder().build(), Clock.systemUTC()).create(
-                new McsConnectorProperties(INSTANCE, sns.baseUrl(), sns.tokenUrl(), "tsunagu", "s3cret",
-                        Duration.ofSeconds(3), Duration.ofSeconds(10), 1_000, 1, 8));
+        connector = fixture.connector(INSTANCE);
     }
 
     @AfterAll
     static void stopAll() {
-        sns.close();
-        client.close();
-        mongoServer.shutdownNow();
+        fixture.close();
     }
 
     @BeforeEach
     void wire() {
         // A fresh database per test: no state leaks between tests.
-        mongo = new ReactiveMongoTemplate(client, "t" + UUID.randomUUID().toString().replace("-", ""));
+        mongo = fixture.freshDatabase();
         rooms = new MongoRoomStore(mongo);
         messages = new MongoMessageStore(mongo);
         links = new MongoLinkStore(mongo);
         ids = new BridgeIdStore(mongo);
         quarantine = new QuarantineStore(mongo);
-        ExternalMessageHandler handler = new ExternalMessageHandler(rooms, messages, new RoomLinearizer(), events::add,
+        ExternalMessageHandler handler = new ExternalMessageHandler(rooms, new MongoMembershipStore(mongo), messages,
+                new RoomLinearizer(), events::add,
                 new HtmlSanitizer(), Clock.systemUTC());
         importer = new InboundImporter(handler, messages, ids, quarantine, Clock.systemUTC());
         linkHandler = new LinkHandler(links, rooms, registry(), importer, Clock.systemUTC());

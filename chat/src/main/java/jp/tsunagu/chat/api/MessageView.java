@@ -39,7 +39,11 @@ public record MessageView(String id, String roomId, long seq, long changeSeq, Au
                                  String thumbnailUrl) {
     }
 
-    public record StampView(String stamp, String label, int count, List<String> userIds) {
+    /**
+     * One stamp on the message: {@code count} people gave it, {@code userIds} are those of them who are people
+     * here, and {@code external} of them gave it on a bridged SNS, which tells how many but not who.
+     */
+    public record StampView(String stamp, String label, int count, List<String> userIds, int external) {
     }
 
     public record DeletionView(String by, Instant at) {
@@ -71,7 +75,9 @@ public record MessageView(String id, String roomId, long seq, long changeSeq, Au
         List<StampView> stamps = Arrays.stream(Stamp.values())
                 .map(s -> {
                     List<String> users = m.stamps() == null ? List.of() : m.stamps().getOrDefault(s.code(), List.of());
-                    return new StampView(s.code(), s.label(), users.size(), users);
+                    int external = m.externalStamps() == null ? 0
+                            : Math.max(0, m.externalStamps().getOrDefault(s.code(), 0));
+                    return new StampView(s.code(), s.label(), users.size() + external, users, external);
                 })
                 .filter(s -> s.count() > 0)
                 .toList();

@@ -165,9 +165,10 @@ public class ChatConfiguration {
 
     /** Imports from external SNS; used by the bridge, which is trusted (no membership check). */
     @Bean
-    ExternalMessageHandler externalMessageHandler(RoomStore rooms, MessageStore messages, RoomLinearizer linearizer,
-                                                  RoomEventHub hub, HtmlSanitizer sanitizer, Clock clock) {
-        return new ExternalMessageHandler(rooms, messages, linearizer, hub, sanitizer, clock);
+    ExternalMessageHandler externalMessageHandler(RoomStore rooms, MembershipStore memberships, MessageStore messages,
+                                                  RoomLinearizer linearizer, RoomEventHub hub, HtmlSanitizer sanitizer,
+                                                  Clock clock) {
+        return new ExternalMessageHandler(rooms, memberships, messages, linearizer, hub, sanitizer, clock);
     }
 
     /** Send status of messages to bridged SNS; used by the bridge, which is trusted (no membership check). */

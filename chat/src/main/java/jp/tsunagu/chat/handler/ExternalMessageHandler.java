@@ -18,6 +18,7 @@ import jp.tsunagu.chat.realtime.RoomEvent;
 import jp.tsunagu.chat.realtime.RoomEventPublisher;
 import jp.tsunagu.chat.room.CareRoom;
 import jp.tsunagu.chat.room.LastMessage;
+import jp.tsunagu.chat.room.MembershipStore;
 import jp.tsunagu.chat.room.RoomStore;
 import jp.tsunagu.chat.support.ApiException;
 import jp.tsunagu.chat.support.Ids;
@@ -40,17 +41,24 @@ public final class ExternalMessageHandler {
     /** Shown above a reply whose parent was never imported (older than the backfill, or refused). */
     public static final String UNKNOWN_PARENT_QUOTE = "> (返信先のメッセージは未取得)";
     private static final String QUOTE_HTML = "<blockquote>(返信先のメッセージは未取得)</blockquote>";
+    /** Starts the notes below an imported body (see {@link #notesHtml}). */
+    private static final String NOTES_MARKER = "<!--tsunagu:notes-->";
+    /** Put before each note: it speaks of an attachment. */
+    public static final String NOTE_SIGN = "📎 ";
 
     private final RoomStore rooms;
+    private final MentionResolver mentions;
     private final MessageStore messages;
     private final RoomLinearizer linearizer;
     private final RoomEventPublisher events;
     private final HtmlSanitizer sanitizer;
     private final Clock clock;
 
-    public ExternalMessageHandler(RoomStore rooms, MessageStore messages, RoomLinearizer linearizer,
-                                  RoomEventPublisher events, HtmlSanitizer sanitizer, Clock clock) {
+    public ExternalMessageHandler(RoomStore rooms, MembershipStore memberships, MessageStore messages,
+                                  RoomLinearizer linearizer, RoomEventPublisher events, HtmlSanitizer sanitizer,
+                                  Clock clock) {
         this.rooms = rooms;
+        this.mentions = new MentionResolver(memberships);
         this.messages = messages;
         this.linearizer = linearizer;
         this.events = events;
@@ -69,17 +77,51 @@ public final class ExternalMessageHandler {
     }
 
     /**
-     * Imports a new external message into {@code roomId}; returns the stored message (the earlier one if it was
-     * imported before, whatever its content now: changes come through {@link #importEdited}).
+     * An external message as the bridge hands it in, already mapped to local terms.
      *
+     * @param html the body as the SNS sent it (sanitised again here)
      * @param localParentId the local id of the message this replies to, or null for a top-level message
-     * @param quoteIfParentUnknown when the parent is not in the room: true imports the message top-level with
-     *                             {@link #UNKNOWN_PARENT_QUOTE} above it; false refuses it (422 {@code parentId})
+     * @param mentions users, facilities and the room, in local ids; who they reach is resolved among the room's
+     *                 members as for a post here, except that a mention reaching nobody is kept, not refused
+     * @param attachments files already stored in the attachment store for this message
+     * @param notes one line each, shown below the body: what could not be carried (a file too large, a download
+     *              that failed), so that nothing disappears without a word
+     * @param externalStamps stamp code to how many people of the SNS gave it, as {@link #importStamped} takes
+     */
+    public record Incoming(Message.Origin origin, String html, Instant createdAt, String localParentId,
+                           Message.Mentions mentions, List<Message.AttachmentRef> attachments, List<String> notes,
+                           Map<String, Integer> externalStamps) {
+
+        public Incoming {
+            Objects.requireNonNull(origin, "origin");
+            mentions = mentions == null ? Message.Mentions.NONE : mentions;
+            attachments = attachments == null ? List.of() : List.copyOf(attachments);
+            notes = notes == null ? List.of() : List.copyOf(notes);
+            externalStamps = externalStamps == null ? Map.of() : Map.copyOf(externalStamps);
+        }
+    }
+
+    /**
+     * Imports a new external message with only a body (no mentions, files or stamps); see
+     * {@link #importCreated(String, Incoming, boolean)}.
      */
     public Mono<MessageView> importCreated(String roomId, Message.Origin origin, String html, Instant createdAt,
                                            String localParentId, boolean quoteIfParentUnknown) {
-        Objects.requireNonNull(origin, "origin");
-        String id = localId(origin.instanceId(), origin.externalId());
+        return importCreated(roomId, new Incoming(origin, html, createdAt, localParentId, null, null, null, null),
+                quoteIfParentUnknown);
+    }
+
+    /**
+     * Imports a new external message into {@code roomId}; returns the stored message (the earlier one if it was
+     * imported before, whatever its content now: changes come through {@link #importEdited} and
+     * {@link #importStamped}).
+     *
+     * @param quoteIfParentUnknown when the parent is not in the room: true imports the message top-level with
+     *                             {@link #UNKNOWN_PARENT_QUOTE} above it; false refuses it (422 {@code parentId})
+     */
+    public Mono<MessageView> importCreated(String roomId, Incoming in, boolean quoteIfParentUnknown) {
+        String id = localId(in.origin().instanceId(), in.origin().externalId());
+        String localParentId = in.localParentId();
         return linearizer.run(roomId, () -> writableRoom(roomId)
                 .then(messages.findById(id))
                 .map(MessageView::of)
@@ -91,7 +133,7 @@ public final class ExternalMessageHandler {
                             }
                             return new Placement(null, null, localParentId != null);
                         }))
-                        .flatMap(place -> create(roomId, id, origin, html, createdAt, place)))))
+                        .flatMap(place -> create(roomId, id, in, place)))))
                 .onErrorResume(DuplicateKeyException.class, e -> messages.findById(id).map(MessageView::of));
     }
 
@@ -99,56 +141,106 @@ public final class ExternalMessageHandler {
     private record Placement(String parentId, String threadRootId, boolean quote) {
     }
 
-    private Mono<MessageView> create(String roomId, String id, Message.Origin origin, String html, Instant createdAt,
-                                     Placement place) {
-        String clean = sanitizer.clean(html == null ? "" : html);
-        String text = text(clean);
-        if (place.quote()) {
-            clean = QUOTE_HTML + clean;
-            text = UNKNOWN_PARENT_QUOTE + "\n" + text;
-        }
-        Message.Author author = author(origin);
-        String storedHtml = clean.isEmpty() ? null : clean;
-        String storedText = text;
-        return rooms.nextSeq(roomId)
-                .flatMap(seq -> messages.insert(new Message(id, roomId, seq, seq, Message.Change.CREATED, author,
-                        storedText, storedHtml, place.parentId(), place.threadRootId(), Priority.NORMAL,
-                        Message.Mentions.NONE, List.of(), List.of(), Map.of(), List.of(),
-                        createdAt == null ? clock.instant() : createdAt, null, null,
-                        Ids.derived(storedText, Objects.toString(storedHtml)), origin, null)))
+    private Mono<MessageView> create(String roomId, String id, Incoming in, Placement place) {
+        Content content = content(in.html(), place.quote(), notesHtml(in.notes()));
+        Message.Author author = authorOf(in.origin());
+        Instant createdAt = in.createdAt() == null ? clock.instant() : in.createdAt();
+        return mentions.resolve(roomId, author.userId(), in.mentions(), false, id -> false)
+                .flatMap(reached -> rooms.nextSeq(roomId).flatMap(seq -> messages.insert(new Message(id, roomId, seq,
+                        seq, Message.Change.CREATED, author, content.text(), content.html(), place.parentId(),
+                        place.threadRootId(), Priority.NORMAL, in.mentions(), reached, in.attachments(), Map.of(),
+                        List.of(), createdAt, null, null, Ids.derived(content.text(), Objects.toString(content.html())),
+                        in.origin(), null, in.externalStamps().isEmpty() ? null : in.externalStamps()))))
                 .flatMap(m -> rooms.recordLastMessage(roomId, new LastMessage(m.id(), m.seq(),
                         LastMessage.excerptOf(m.text()), author.displayName(), false, m.createdAt())).thenReturn(m))
                 .map(m -> publish("message.created", m));
     }
 
+    /** An imported message's stored form: the quote above, the notes below what came from outside. */
+    private record Content(String html, String text) {
+    }
+
+    private Content content(String externalHtml, boolean quote, String notesHtml) {
+        String clean = sanitizer.clean(externalHtml == null ? "" : externalHtml);
+        String text = text(clean);
+        String html = clean;
+        if (quote) {
+            html = QUOTE_HTML + html;
+            text = UNKNOWN_PARENT_QUOTE + "\n" + text;
+        }
+        if (notesHtml != null) {
+            html = html + notesHtml;
+            String notes = sanitizer.toText(notesHtml);
+            text = text.isEmpty() ? notes : text + "\n" + notes;
+        }
+        return new Content(html.isEmpty() ? null : html, text);
+    }
+
+    /**
+     * The notes as HTML after {@link #NOTES_MARKER}: a comment, which sanitised HTML from outside never holds, so
+     * an edit finds where the external part ends and keeps the notes.
+     */
+    private String notesHtml(List<String> notes) {
+        if (notes.isEmpty()) {
+            return null;
+        }
+        StringBuilder html = new StringBuilder(NOTES_MARKER);
+        notes.forEach(n -> html.append("<p>").append(sanitizer.textToHtml(NOTE_SIGN + n)).append("</p>"));
+        return html.toString();
+    }
+
     /**
      * Replaces an imported message's content. No change (same sanitised HTML) and deleted messages are returned
-     * as they are, publishing nothing. 404 if there is no such message.
+     * as they are, publishing nothing. A quote of an unknown parent and notes about attachments stay. 404 if there
+     * is no such message.
      */
     public Mono<MessageView> importEdited(String localMessageId, String html) {
         return onTurnOf(localMessageId, m -> {
             if (m.isDeleted()) {
                 return Mono.just(MessageView.of(m));
             }
-            String clean = sanitizer.clean(html == null ? "" : html);
-            String storedHtml = clean.isEmpty() ? null : clean;
-            String text = text(clean);
-            // A quoted reply keeps its quote: compare and replace only the part that came from outside.
-            if (m.html() != null && m.html().startsWith(QUOTE_HTML)) {
-                storedHtml = QUOTE_HTML + clean;
-                text = UNKNOWN_PARENT_QUOTE + "\n" + text;
-            }
-            if (Objects.equals(storedHtml, m.html()) && text.equals(m.text())) {
+            boolean quote = m.html() != null && m.html().startsWith(QUOTE_HTML);
+            int notesAt = m.html() == null ? -1 : m.html().indexOf(NOTES_MARKER);
+            Content content = content(html, quote, notesAt < 0 ? null : m.html().substring(notesAt));
+            if (Objects.equals(content.html(), m.html()) && content.text().equals(m.text())) {
                 return Mono.just(MessageView.of(m));
             }
-            String newHtml = storedHtml;
-            String newText = text;
             Instant now = clock.instant();
             return rooms.nextSeq(m.roomId())
                     .flatMap(seq -> messages.edit(m.id(), new Message.Edit(m.text(), m.html(),
-                            m.editedAt() == null ? m.createdAt() : m.editedAt()), newText, newHtml, now, seq))
+                            m.editedAt() == null ? m.createdAt() : m.editedAt()), content.text(), content.html(), now, seq))
                     .map(edited -> publish("message.edited", edited));
         });
+    }
+
+    /**
+     * Sets how many people of the SNS gave each stamp ({@link Message#externalStamps()}), published as
+     * {@code message.stamped}. Counts of 0 or less are left out; the same counts, or a deleted message, change
+     * nothing. 404 if there is no such message.
+     */
+    public Mono<MessageView> importStamped(String localMessageId, Map<String, Integer> counts) {
+        Map<String, Integer> wanted = positive(counts);
+        return onTurnOf(localMessageId, m -> {
+            if (m.isDeleted() || wanted.equals(positive(m.externalStamps()))) {
+                return Mono.just(MessageView.of(m));
+            }
+            return rooms.nextSeq(m.roomId())
+                    .flatMap(seq -> messages.externalStamps(m.id(), wanted, seq))
+                    .map(stamped -> publish("message.stamped", stamped))
+                    .switchIfEmpty(messages.findById(m.id()).map(MessageView::of));
+        });
+    }
+
+    private static Map<String, Integer> positive(Map<String, Integer> counts) {
+        Map<String, Integer> out = new java.util.TreeMap<>();
+        if (counts != null) {
+            counts.forEach((code, n) -> {
+                if (n != null && n > 0) {
+                    out.put(code, n);
+                }
+            });
+        }
+        return out;
     }
 
     /** Deletes an imported message (content removed, the fact kept); deleting twice changes nothing. 404 if none. */
@@ -203,7 +295,8 @@ public final class ExternalMessageHandler {
         return view;
     }
 
-    private static Message.Author author(Message.Origin origin) {
+    /** The local author of an imported message: the external person as {@link #externalUserId}, with their station. */
+    public static Message.Author authorOf(Message.Origin origin) {
         Message.ExternalAuthor a = origin.author();
         if (a == null) {
             return new Message.Author(externalUserId(origin.instanceId(), "unknown"), "(不明)", null, null, null);

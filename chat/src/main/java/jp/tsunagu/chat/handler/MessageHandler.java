@@ -4,11 +4,9 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 
 import org.springframework.dao.DuplicateKeyException;
 
@@ -178,38 +176,7 @@ public final class MessageHandler {
      * mentions them there; here they reach no one.
      */
     private Mono<List<String>> resolveMentions(CareRoom room, String authorId, Message.Mentions mentions) {
-        if (mentions.isEmpty()) {
-            return Mono.just(List.of());
-        }
-        return memberships.activeMembers(room.id()).collectList().map(members -> {
-            Set<String> reached = new LinkedHashSet<>();
-            for (int i = 0; i < mentions.users().size(); i++) {
-                String u = mentions.users().get(i);
-                if (ofBridgedSns(room, u)) {
-                    continue;
-                }
-                if (members.stream().noneMatch(m -> m.userId().equals(u))) {
-                    throw ApiException.unprocessable("mentions.users[" + i + "]", "is not a member of this room");
-                }
-                reached.add(u);
-            }
-            for (int i = 0; i < mentions.facilities().size(); i++) {
-                String f = mentions.facilities().get(i);
-                if (ofBridgedSns(room, f)) {
-                    continue;
-                }
-                List<String> staff = members.stream().filter(m -> f.equals(m.facilityId())).map(Membership::userId).toList();
-                if (staff.isEmpty()) {
-                    throw ApiException.unprocessable("mentions.facilities[" + i + "]", "no member of this room belongs to it");
-                }
-                reached.addAll(staff);
-            }
-            if (mentions.room()) {
-                members.forEach(m -> reached.add(m.userId()));
-            }
-            reached.remove(authorId);
-            return List.copyOf(reached);
-        });
+        return new MentionResolver(memberships).resolve(room.id(), authorId, mentions, true, id -> ofBridgedSns(room, id));
     }
 
     /** Edits one's own message; the previous version stays in the history members can read. */

@@ -24,6 +24,8 @@ import jp.tsunagu.chat.identity.Profession;
  * @param requestHash fingerprint of the create request, to tell a retry from a reused idempotency key
  * @param origin where a message imported from an external SNS came from; null for messages posted here
  * @param delivery per bridged connector instance, how the message stands there (written by the bridge)
+ * @param externalStamps stamp code to how many people of an external SNS gave it there (counts only: they are not
+ *                       local people), without the bridge's own integration account; null or empty when none
  */
 @Document("messages")
 public record Message(@Id String id, String roomId, long seq, long changeSeq, Change lastChange, Author author,
@@ -31,7 +33,18 @@ public record Message(@Id String id, String roomId, long seq, long changeSeq, Ch
                      Mentions mentions, List<String> mentionedUserIds, List<AttachmentRef> attachments,
                      Map<String, List<String>> stamps, List<Edit> edits, Instant createdAt, Instant editedAt,
                      Deletion deleted, String requestHash, Origin origin,
-                     Map<String, Delivery> delivery) {
+                     Map<String, Delivery> delivery, Map<String, Integer> externalStamps) {
+
+    /** A message with no external stamps (every message posted here, and imports that have none). */
+    public Message(String id, String roomId, long seq, long changeSeq, Change lastChange, Author author, String text,
+                   String html, String parentId, String threadRootId, Priority priority, Mentions mentions,
+                   List<String> mentionedUserIds, List<AttachmentRef> attachments, Map<String, List<String>> stamps,
+                   List<Edit> edits, Instant createdAt, Instant editedAt, Deletion deleted, String requestHash,
+                   Origin origin, Map<String, Delivery> delivery) {
+        this(id, roomId, seq, changeSeq, lastChange, author, text, html, parentId, threadRootId, priority, mentions,
+                mentionedUserIds, attachments, stamps, edits, createdAt, editedAt, deleted, requestHash, origin,
+                delivery, null);
+    }
 
     public enum Change {
         CREATED, EDITED, DELETED, STAMPED,

@@ -27,6 +27,9 @@ public interface MessageStore {
     /** Adds or removes one user's stamp; empty if it was already in that state. */
     Mono<Message> stamp(String id, Stamp stamp, String userId, boolean add, long changeSeq);
 
+    /** Replaces the counts of stamps given on an external SNS ({@link Message#externalStamps()}); empty if deleted. */
+    Mono<Message> externalStamps(String id, java.util.Map<String, Integer> counts, long changeSeq);
+
     /** Messages created or changed after {@code seq}, in the order of their latest change. */
     Flux<Message> changedSince(String roomId, long seq, int limit);
 

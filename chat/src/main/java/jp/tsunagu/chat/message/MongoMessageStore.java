@@ -65,6 +65,7 @@ public final class MongoMessageStore implements MessageStore {
         return mongo.findAndModify(Query.query(where("_id").is(id).and("deleted").is(null)),
                 new Update().set("text", "").set("html", null).set("edits", java.util.List.of())
                         .set("attachments", java.util.List.of()).set("stamps", java.util.Map.of())
+                        .unset("externalStamps")
                         .set("deleted", new Message.Deletion(by, at))
                         .set("changeSeq", changeSeq).set("lastChange", Message.Change.DELETED),
                 RETURN_NEW, Message.class);
@@ -78,6 +79,13 @@ public final class MongoMessageStore implements MessageStore {
         Update u = add ? new Update().addToSet(field, userId) : new Update().pull(field, userId);
         return mongo.findAndModify(Query.query(c),
                 u.set("changeSeq", changeSeq).set("lastChange", Message.Change.STAMPED), RETURN_NEW, Message.class);
+    }
+
+    @Override
+    public Mono<Message> externalStamps(String id, java.util.Map<String, Integer> counts, long changeSeq) {
+        return mongo.findAndModify(Query.query(where("_id").is(id).and("deleted").is(null)),
+                new Update().set("externalStamps", counts).set("changeSeq", changeSeq)
+                        .set("lastChange", Message.Change.STAMPED), RETURN_NEW, Message.class);
     }
 
     @Override

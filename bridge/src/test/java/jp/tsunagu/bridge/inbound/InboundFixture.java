@@ -1,0 +1,56 @@
+package jp.tsunagu.bridge.inbound;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.UUID;
+
+import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
+
+import com.mongodb.reactivestreams.client.MongoClient;
+import com.mongodb.reactivestreams.client.MongoClients;
+
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import jp.tsunagu.connectors.mcs.McsConnector;
+import jp.tsunagu.connectors.mcs.McsConnectorFactory;
+import jp.tsunagu.connectors.mcs.McsConnectorProperties;
+import jp.tsunagu.connectors.mcs.simulator.McsSimulator;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * What the inbound tests run against: an in-memory MongoDB, and an MCS simulator (no rate limit) with the
+ * integration account {@code tsunagu}, reached through the real MCS connector.
+ */
+final class InboundFixture implements AutoCloseable {
+
+    final McsSimulator sns;
+    private final MongoServer mongoServer;
+    private final MongoClient client;
+
+    InboundFixture() {
+        mongoServer = new MongoServer(new MemoryBackend());
+        client = MongoClients.create("mongodb://127.0.0.1:" + mongoServer.bind().getPort());
+        sns = new McsSimulator().start(0);
+        sns.rateLimit(0);
+        sns.addClient("tsunagu", "s3cret");
+    }
+
+    /** The connector of instance {@code instanceId} acting as the integration account; one attempt per call. */
+    McsConnector connector(String instanceId) {
+        return new McsConnectorFactory(JsonMapper.builder().build(), Clock.systemUTC()).create(
+                new McsConnectorProperties(instanceId, sns.baseUrl(), sns.tokenUrl(), "tsunagu", "s3cret",
+                        Duration.ofSeconds(3), Duration.ofSeconds(10), 1_000, 1, 8));
+    }
+
+    /** A fresh database: no state leaks between tests. */
+    ReactiveMongoTemplate freshDatabase() {
+        return new ReactiveMongoTemplate(client, "t" + UUID.randomUUID().toString().replace("-", ""));
+    }
+
+    @Override
+    public void close() {
+        sns.close();
+        client.close();
+        mongoServer.shutdownNow();
+    }
+}
