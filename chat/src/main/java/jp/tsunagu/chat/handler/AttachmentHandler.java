@@ -3,6 +3,7 @@ package jp.tsunagu.chat.handler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
@@ -12,7 +13,10 @@ import java.time.Clock;
 import java.util.HexFormat;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferUtils;
+import org.springframework.core.io.buffer.DefaultDataBufferFactory;
+import org.springframework.dao.DuplicateKeyException;
 import org.springframework.http.codec.multipart.FilePart;
 
 import jp.tsunagu.chat.attachment.Attachment;
@@ -22,6 +26,7 @@ import jp.tsunagu.chat.attachment.MediaInspector;
 import jp.tsunagu.chat.identity.CareUser;
 import jp.tsunagu.chat.support.ApiException;
 import jp.tsunagu.chat.support.Ids;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
@@ -60,23 +65,51 @@ public final class AttachmentHandler {
             throw ApiException.invalid("file", "a multipart part named 'file' is required");
         }
         String name = safeName(part.filename());
-        return access.requireWritable(user, roomId).flatMap(member -> Mono.usingWhen(
+        return access.requireWritable(user, roomId)
+                .flatMap(member -> store(roomId, user.id(), Ids.newId(), name, part.content(), maxBytes));
+    }
+
+    /**
+     * Stores a file that came with a message from an external SNS, through the same checks as an upload (typed by
+     * its bytes, metadata stripped, thumbnailed). The caller (the bridge) is trusted: no membership check. The id is
+     * the caller's, derived from the external file, so importing the same file again returns the stored one and
+     * never stores its bytes twice.
+     *
+     * @param maxBytes the cap for this file; over it the download is abandoned with a 413 {@link ApiException}
+     * @return the stored attachment; 413 too large, 415 a type care rooms do not accept, 400 empty, or the
+     *         download's own error
+     */
+    public Mono<Attachment> importFile(String roomId, String uploadedBy, String id, String name,
+                                       Flux<ByteBuffer> content, long maxBytes) {
+        String safe = safeName(name);
+        return store.find(id).switchIfEmpty(Mono.defer(() -> store(roomId, uploadedBy, id, safe,
+                        content.map(DefaultDataBufferFactory.sharedInstance::wrap), maxBytes)))
+                // Imported twice at once (a poll and a pushed webhook): the first insert wins, the loser's bytes go.
+                .onErrorResume(DuplicateAttachment.class, e -> store.deleteContent(e.fileId)
+                        .then(e.thumbnailFileId == null ? Mono.empty() : store.deleteContent(e.thumbnailFileId))
+                        .then(store.find(id)));
+    }
+
+    /** Receives into a temporary file within the cap, inspects, stores; the temporary file goes in any case. */
+    private Mono<Attachment> store(String roomId, String uploadedBy, String id, String name,
+                                   Flux<DataBuffer> content, long cap) {
+        return Mono.usingWhen(
                 Mono.fromCallable(() -> {
                     Files.createDirectories(workDir);
                     return Files.createTempFile(workDir, "upload-", ".part");
                 }).subscribeOn(Schedulers.boundedElastic()),
-                upload -> receive(part, upload)
+                upload -> receive(content, upload, cap)
                         .then(Mono.fromCallable(() -> inspect(upload)).subscribeOn(Schedulers.boundedElastic()))
-                        .flatMap(inspected -> storeInspected(user, roomId, name, inspected)),
-                upload -> Mono.fromRunnable(() -> deleteQuietly(upload)).subscribeOn(Schedulers.boundedElastic()).then()));
+                        .flatMap(inspected -> storeInspected(roomId, uploadedBy, id, name, inspected)),
+                upload -> Mono.fromRunnable(() -> deleteQuietly(upload)).subscribeOn(Schedulers.boundedElastic()).then());
     }
 
-    private Mono<Void> receive(FilePart part, Path upload) {
+    private Mono<Void> receive(Flux<DataBuffer> content, Path upload, long cap) {
         AtomicLong received = new AtomicLong();
-        return DataBufferUtils.write(part.content().doOnNext(buffer -> {
-            if (received.addAndGet(buffer.readableByteCount()) > maxBytes) {
+        return DataBufferUtils.write(content.doOnNext(buffer -> {
+            if (received.addAndGet(buffer.readableByteCount()) > cap) {
                 DataBufferUtils.release(buffer);
-                throw ApiException.tooLarge("file", "files may be at most " + maxBytes + " bytes");
+                throw ApiException.tooLarge("file", "files may be at most " + cap + " bytes");
             }
         }), upload).then(Mono.fromRunnable(() -> {
             if (received.get() == 0) {
@@ -93,21 +126,38 @@ public final class AttachmentHandler {
         }
     }
 
-    private Mono<Attachment> storeInspected(CareUser user, String roomId, String name, MediaInspector.Inspected inspected) {
+    private Mono<Attachment> storeInspected(String roomId, String uploadedBy, String id, String name,
+                                            MediaInspector.Inspected inspected) {
         Path thumbnail = inspected.thumbnail().orElse(null);
         Mono<String> sha = Mono.fromCallable(() -> sha256(inspected.sanitised())).subscribeOn(Schedulers.boundedElastic());
         Mono<String> file = store.putContent(inspected.sanitised(), name, inspected.contentType());
         Mono<String> thumb = thumbnail == null ? Mono.just("") : store.putContent(thumbnail, name + ".thumb.jpg", "image/jpeg");
         return Mono.zip(sha, file, thumb)
-                .flatMap(t -> store.insert(new Attachment(Ids.newId(), roomId, user.id(), name, inspected.contentType(),
-                        inspected.size(), t.getT1(), t.getT2(), t.getT3().isEmpty() ? null : t.getT3(),
-                        inspected.width(), inspected.height(), clock.instant())))
+                .flatMap(t -> {
+                    String thumbId = t.getT3().isEmpty() ? null : t.getT3();
+                    return store.insert(new Attachment(id, roomId, uploadedBy, name, inspected.contentType(),
+                                    inspected.size(), t.getT1(), t.getT2(), thumbId, inspected.width(),
+                                    inspected.height(), clock.instant()))
+                            .onErrorMap(DuplicateKeyException.class, e -> new DuplicateAttachment(t.getT2(), thumbId));
+                })
                 .doFinally(signal -> {
                     deleteQuietly(inspected.sanitised());
                     if (thumbnail != null) {
                         deleteQuietly(thumbnail);
                     }
                 });
+    }
+
+    /** The attachment id was taken meanwhile; the bytes just stored are surplus. */
+    private static final class DuplicateAttachment extends RuntimeException {
+        final String fileId;
+        final String thumbnailFileId;
+
+        DuplicateAttachment(String fileId, String thumbnailFileId) {
+            super("attachment stored twice", null, false, false);
+            this.fileId = fileId;
+            this.thumbnailFileId = thumbnailFileId;
+        }
     }
 
     /** The attachment, if the caller is a member of its room; 404 otherwise. */
