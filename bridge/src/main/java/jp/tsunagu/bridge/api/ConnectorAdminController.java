@@ -11,8 +11,8 @@ import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jp.tsunagu.bridge.connector.ConnectorRegistry;
 import jp.tsunagu.bridge.link.LinkHandler;
+import jp.tsunagu.bridge.metrics.BridgeMetrics;
 import jp.tsunagu.chat.identity.CareUser;
-import jp.tsunagu.connectors.sns.ConnectorHealth;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -40,9 +40,7 @@ public class ConnectorAdminController {
     public Mono<ConnectorList> connectors(CareUser user) {
         LinkHandler.requireAdmin(user);
         return Flux.fromIterable(registry.all())
-                .concatMap(c -> c.health()
-                        .onErrorResume(e -> Mono.just(new ConnectorHealth(ConnectorHealth.State.DEGRADED,
-                                "health check failed: " + e.getMessage(), Instant.now())))
+                .concatMap(c -> BridgeMetrics.health(c)
                         .map(h -> new ConnectorView(c.descriptor().instanceId(), c.descriptor().kind(),
                                 c.descriptor().capabilities().stream().map(cap -> cap.name().toLowerCase(Locale.ROOT)).sorted().toList(),
                                 h.state().name().toLowerCase(Locale.ROOT), h.detail(), h.since())))

@@ -1,17 +1,23 @@
 package jp.tsunagu.bridge.config;
 
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import jp.tsunagu.bridge.api.BridgeAdminController;
+import jp.tsunagu.bridge.api.BridgeWebhookController;
 import jp.tsunagu.bridge.api.ConnectorAdminController;
 import jp.tsunagu.bridge.connector.ConnectorRegistry;
 import jp.tsunagu.bridge.inbound.BridgeIdStore;
+import jp.tsunagu.bridge.inbound.InboundAttachments;
 import jp.tsunagu.bridge.inbound.InboundImporter;
+import jp.tsunagu.bridge.inbound.InboundMapping;
 import jp.tsunagu.bridge.inbound.InboundPoller;
 import jp.tsunagu.bridge.inbound.QuarantineStore;
 import jp.tsunagu.bridge.link.LinkHandler;
@@ -27,11 +33,17 @@ import jp.tsunagu.chat.handler.DeliveryHandler;
 import jp.tsunagu.chat.realtime.RoomEventHub;
 import jp.tsunagu.connectors.support.HtmlSanitizer;
 import jp.tsunagu.bridge.link.MongoLinkStore;
+import jp.tsunagu.bridge.metrics.BridgeMetrics;
+import jp.tsunagu.chat.config.PublicPaths;
+import jp.tsunagu.chat.handler.AttachmentHandler;
 import jp.tsunagu.chat.handler.ExternalMessageHandler;
 import jp.tsunagu.chat.message.MessageStore;
 import jp.tsunagu.chat.room.RoomStore;
 import jp.tsunagu.connectors.mcs.McsConnectorFactory;
 import jp.tsunagu.connectors.mcs.McsConnectorProperties;
+import jp.tsunagu.connectors.sns.SnsConnector;
+import jp.tsunagu.connectors.webhook.WebhookConnector;
+import jp.tsunagu.connectors.webhook.WebhookConnectorConfig;
 import tools.jackson.databind.json.JsonMapper;
 
 /** Wires the bridge: connector instances from configuration, stores, the importer, the poller, the admin API. */
@@ -42,10 +54,35 @@ public class BridgeConfiguration {
     @Bean
     ConnectorRegistry connectorRegistry(BridgeProperties properties, JsonMapper json, Clock clock) {
         McsConnectorFactory mcs = new McsConnectorFactory(json, clock);
-        return new ConnectorRegistry(properties.mcs().instances().stream()
-                .map(i -> mcs.create(McsConnectorProperties.of(i.id(), i.baseUrl(), i.tokenUrl(), i.clientId(),
-                        i.clientSecret())))
-                .toList());
+        List<SnsConnector> connectors = new ArrayList<>();
+        properties.mcs().instances().forEach(i -> connectors.add(mcs.create(McsConnectorProperties.of(i.id(),
+                i.baseUrl(), i.tokenUrl(), i.clientId(), i.clientSecret()))));
+        properties.webhook().instances().forEach(i -> connectors.add(new WebhookConnector(
+                WebhookConnectorConfig.of(i.id(), i.url(), i.receiveKeys(), i.sendKeys()).withClock(clock))));
+        return new ConnectorRegistry(connectors);
+    }
+
+    @Bean
+    BridgeMetrics bridgeMetrics(MeterRegistry meters, ConnectorRegistry registry) {
+        return new BridgeMetrics(meters, registry.all());
+    }
+
+    @Bean
+    InboundAttachments inboundAttachments(ConnectorRegistry registry, AttachmentHandler attachments,
+                                          BridgeProperties properties) {
+        return new InboundAttachments(registry, attachments, properties.attachmentMaxBytes().toBytes());
+    }
+
+    /** The signed-webhook endpoint authenticates by signature, not by bearer token. */
+    @Bean
+    PublicPaths bridgeWebhookPaths() {
+        return new PublicPaths(List.of("/api/v1/bridge/webhooks/*"));
+    }
+
+    @Bean
+    BridgeWebhookController bridgeWebhookController(ConnectorRegistry registry, InboundPoller poller,
+                                                    BridgeMetrics metrics) {
+        return new BridgeWebhookController(registry, poller, metrics);
     }
 
     @Bean
@@ -65,8 +102,10 @@ public class BridgeConfiguration {
 
     @Bean
     InboundImporter inboundImporter(ExternalMessageHandler handler, MessageStore messages, BridgeIdStore ids,
-                                    QuarantineStore quarantine, Clock clock) {
-        return new InboundImporter(handler, messages, ids, quarantine, clock);
+                                    QuarantineStore quarantine, InboundAttachments attachments,
+                                    BridgeProperties properties, BridgeMetrics metrics, Clock clock) {
+        return new InboundImporter(handler, messages, ids, quarantine, attachments,
+                new InboundMapping(properties.mappings()), metrics, clock);
     }
 
     @Bean
@@ -97,7 +136,7 @@ public class BridgeConfiguration {
                                       BridgeProperties properties) {
         BridgeProperties.Outbound o = properties.outbound();
         return new OutboundDelivery(rooms, messages, attachments, deliveries, ids, links, deadLetters, sanitizer,
-                new RetrySchedule(o.retrySteps(), o.giveUpAfter()), properties.attachmentMaxBytes(), clock);
+                new RetrySchedule(o.retrySteps(), o.giveUpAfter()), properties.attachmentMaxBytes().toBytes(), clock);
     }
 
     /** Listens to the chat's events to wake the links of rooms with new changes. */

@@ -1,32 +1,56 @@
 package jp.tsunagu.bridge.config;
 
+import java.net.URI;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
+
+import jp.tsunagu.bridge.inbound.InboundMapping;
+import jp.tsunagu.connectors.webhook.WebhookKeys;
+import jp.tsunagu.connectors.webhook.WebhookSecret;
 
 /**
- * {@code tsunagu.bridge.*}.
+ * {@code tsunagu.bridge.*}. Every setting is checked at start-up: a missing or malformed one fails the start naming
+ * the property (never showing a secret), rather than deep inside a connector later.
  *
  * @param pollPeriod how often linked rooms are polled; 10 s by default, as the MCS web client polls a timeline
  * @param pollerEnabled run the poller on its schedule (true by default; tests drive it by hand)
+ * @param attachmentMaxBytes the largest file of an external message that is imported; 20 MB by default, as
+ *                           {@code tsunagu.chat.max-upload-size}: a larger one becomes a note on the message
  * @param mcs the MCS-style accounts: {@code tsunagu.bridge.mcs.instances[0].id|base-url|token-url|client-id|client-secret}
+ * @param webhook the signed-webhook SNS: {@code tsunagu.bridge.webhook.instances[0].id|url|secrets[0..1]|send-secret}
  * @param outbound how local changes are delivered to the SNS
- * @param attachmentMaxBytes largest file relayed between the sides; 20 MB by default, the chat's own upload limit
  */
 @ConfigurationProperties("tsunagu.bridge")
-public record BridgeProperties(Duration pollPeriod, Boolean pollerEnabled, Mcs mcs, Outbound outbound,
-                               Long attachmentMaxBytes) {
+public record BridgeProperties(Duration pollPeriod, Boolean pollerEnabled, DataSize attachmentMaxBytes, Mcs mcs,
+                               Webhook webhook, Outbound outbound) {
+
+    /** What a local user id or facility id may be (as {@code Ids.requireUserId}). */
+    private static final Pattern LOCAL_ID = Pattern.compile("[\\p{Alnum}._@:|+-]{1,128}");
 
     public BridgeProperties {
         pollPeriod = pollPeriod == null ? Duration.ofSeconds(10) : pollPeriod;
         pollerEnabled = pollerEnabled == null || pollerEnabled;
-        mcs = mcs == null ? new Mcs(List.of()) : mcs;
-        outbound = outbound == null ? new Outbound(null, null, null, null, null) : outbound;
-        attachmentMaxBytes = attachmentMaxBytes == null ? 20L * 1024 * 1024 : attachmentMaxBytes;
-        if (attachmentMaxBytes <= 0) {
-            throw new IllegalStateException("tsunagu.bridge.attachment-max-bytes must be positive");
+        attachmentMaxBytes = attachmentMaxBytes == null ? DataSize.ofMegabytes(20) : attachmentMaxBytes;
+        if (attachmentMaxBytes.toBytes() < 1) {
+            throw new IllegalStateException("tsunagu.bridge.attachment-max-bytes must be at least 1 byte");
         }
+        mcs = mcs == null ? new Mcs(List.of()) : mcs;
+        webhook = webhook == null ? new Webhook(List.of()) : webhook;
+        outbound = outbound == null ? new Outbound(null, null, null, null, null) : outbound;
+    }
+
+    /** The user and station mappings of every instance, by instance id. */
+    public Map<String, InboundMapping.Instance> mappings() {
+        Map<String, InboundMapping.Instance> out = new LinkedHashMap<>();
+        mcs.instances().forEach(i -> out.put(i.id(), new InboundMapping.Instance(i.users(), i.stations())));
+        webhook.instances().forEach(i -> out.put(i.id(), new InboundMapping.Instance(i.users(), i.stations())));
+        return out;
     }
 
     /**
@@ -62,22 +86,117 @@ public record BridgeProperties(Duration pollPeriod, Boolean pollerEnabled, Mcs m
         }
     }
 
-    /** One account of an MCS-style SNS; tuning values take the connector's defaults (docs/CONNECTORS.md). */
-    public record McsInstance(String id, String baseUrl, String tokenUrl, String clientId, String clientSecret) {
+    /**
+     * One account of an MCS-style SNS; tuning values take the connector's defaults (docs/CONNECTORS.md).
+     *
+     * @param users optional: external user id to local user id, for people with an account on both sides (their
+     *              mentions there reach them here)
+     * @param stations optional: external station id to local facility id (a mention of the station reaches the
+     *                 room's members of that facility)
+     */
+    public record McsInstance(String id, String baseUrl, String tokenUrl, String clientId, String clientSecret,
+                              Map<String, String> users, Map<String, String> stations) {
+
+        public McsInstance {
+            users = users == null ? Map.of() : Map.copyOf(users);
+            stations = stations == null ? Map.of() : Map.copyOf(stations);
+        }
 
         /** Fails start-up naming the missing setting, rather than deep inside the OAuth2 client. */
         void check(String prefix) {
-            java.util.Map<String, String> required = new java.util.LinkedHashMap<>();
+            Map<String, String> required = new LinkedHashMap<>();
             required.put("id", id);
             required.put("base-url", baseUrl);
             required.put("token-url", tokenUrl);
             required.put("client-id", clientId);
             required.put("client-secret", clientSecret);
-            required.forEach((name, value) -> {
-                if (value == null || value.isBlank()) {
-                    throw new IllegalStateException(prefix + "." + name + " is required");
-                }
-            });
+            required.forEach((name, value) -> requireText(prefix + "." + name, value));
+            checkMappings(prefix, users, stations);
+        }
+    }
+
+    public record Webhook(List<WebhookInstance> instances) {
+        public Webhook {
+            instances = instances == null ? List.of() : List.copyOf(instances);
+            for (int i = 0; i < instances.size(); i++) {
+                instances.get(i).check("tsunagu.bridge.webhook.instances[" + i + "]");
+            }
+        }
+    }
+
+    /**
+     * One SNS that pushes Standard Webhooks to {@code POST /api/v1/bridge/webhooks/{id}} and takes ours at
+     * {@code url}.
+     *
+     * @param url where our signed deliveries go (absolute http or https)
+     * @param secrets ours, {@code whsec_...}: webhooks the SNS sends must be signed with one of them. The newest
+     *                first; a second one while a rotation is under way
+     * @param sendSecret the SNS's, {@code whsec_...}: our deliveries are signed with it
+     * @param users optional, as for {@link McsInstance#users()}
+     * @param stations optional, as for {@link McsInstance#stations()}
+     */
+    public record WebhookInstance(String id, URI url, List<String> secrets, String sendSecret,
+                                  Map<String, String> users, Map<String, String> stations) {
+
+        public WebhookInstance {
+            secrets = secrets == null ? List.of() : List.copyOf(secrets);
+            users = users == null ? Map.of() : Map.copyOf(users);
+            stations = stations == null ? Map.of() : Map.copyOf(stations);
+        }
+
+        /** Our secrets as the verifier takes them. */
+        public WebhookKeys receiveKeys() {
+            return WebhookKeys.parse(secrets.get(0), secrets.size() > 1 ? secrets.get(1) : null);
+        }
+
+        public WebhookKeys sendKeys() {
+            return WebhookKeys.parse(sendSecret, null);
+        }
+
+        void check(String prefix) {
+            requireText(prefix + ".id", id);
+            if (url == null) {
+                throw new IllegalStateException(prefix + ".url is required");
+            }
+            if (!url.isAbsolute() || url.getHost() == null
+                    || !("http".equalsIgnoreCase(url.getScheme()) || "https".equalsIgnoreCase(url.getScheme()))) {
+                throw new IllegalStateException(prefix + ".url must be an absolute http or https URL");
+            }
+            if (secrets.isEmpty() || secrets.size() > 2) {
+                throw new IllegalStateException(prefix + ".secrets must hold one secret, or two during a rotation");
+            }
+            for (int i = 0; i < secrets.size(); i++) {
+                secret(prefix + ".secrets[" + i + "]", secrets.get(i));
+            }
+            secret(prefix + ".send-secret", sendSecret);
+            checkMappings(prefix, users, stations);
+        }
+
+        private static void secret(String property, String value) {
+            requireText(property, value);
+            try {
+                WebhookSecret.parse(value);
+            } catch (IllegalArgumentException e) {
+                // WebhookSecret's messages never contain the secret.
+                throw new IllegalStateException(property + " is not a valid secret: " + e.getMessage());
+            }
+        }
+    }
+
+    private static void requireText(String property, String value) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalStateException(property + " is required");
+        }
+    }
+
+    private static void checkMappings(String prefix, Map<String, String> users, Map<String, String> stations) {
+        users.forEach((external, local) -> localId(prefix + ".users[" + external + "]", local));
+        stations.forEach((external, local) -> localId(prefix + ".stations[" + external + "]", local));
+    }
+
+    private static void localId(String property, String value) {
+        if (value == null || !LOCAL_ID.matcher(value).matches()) {
+            throw new IllegalStateException(property + " must be a local id: 1-128 letters, digits or ._@:|+-");
         }
     }
 }

@@ -67,7 +67,11 @@ public final class InboundPoller implements AutoCloseable {
     private record Backoff(int failures, Instant until) {
     }
 
-    /** @param period the schedule's tick, and the first backoff step of a failing link */
+    /**
+     * @param importer applies messages and counts them in its {@link InboundImporter#metrics()}, where this poller
+     *                 also counts unreadable payloads and keeps the connectors' health after each round
+     * @param period the schedule's tick, and the first backoff step of a failing link
+     */
     public InboundPoller(ConnectorRegistry registry, LinkStore links, InboundImporter importer,
                          QuarantineStore quarantine, LinkTurns turns, Clock clock, Duration period) {
         this.turns = turns;
@@ -121,7 +125,30 @@ public final class InboundPoller implements AutoCloseable {
                     List<BridgeLink> mine = active.stream().filter(l -> l.instanceId().equals(instance)).toList();
                     return mine.isEmpty() ? Mono.empty() : pollInstance(connector, mine, count);
                 }))
+                .then(importer.metrics().refresh(registry.all()))
                 .then(Mono.fromSupplier(count::round));
+    }
+
+    /**
+     * Polls the active link of one external room now, out of the schedule: a push connector has just received a
+     * change for it. Empty if the room is not linked. A failure is logged and backs the link off as in a round;
+     * the change stays with the connector for the next round. Runs beside a round that may poll the same link:
+     * both import idempotently, and a cursor saved by the slower one at worst re-reads a page.
+     */
+    public Mono<Round> pollNow(String instanceId, String externalRoomId) {
+        SnsConnector connector = registry.find(instanceId).orElse(null);
+        if (connector == null) {
+            return Mono.empty();
+        }
+        Counter count = new Counter();
+        return links.activeFor(instanceId, externalRoomId)
+                .flatMap(link -> pollLink(connector, link, count)
+                        .onErrorResume(e -> {
+                            failed(link, e);
+                            count.failed.incrementAndGet();
+                            return Mono.empty();
+                        })
+                        .then(Mono.fromSupplier(count::round)));
     }
 
     private Mono<Void> pollInstance(SnsConnector connector, List<BridgeLink> mine, Counter count) {
@@ -157,7 +184,10 @@ public final class InboundPoller implements AutoCloseable {
         return connector.changes(link.externalRoomId(), link.cursor()).flatMap(page -> {
             count.polled.incrementAndGet();
             return Flux.fromIterable(page.rejected())
-                    .concatMap(r -> quarantine(link, r).doOnSuccess(v -> count.quarantined.incrementAndGet()))
+                    .concatMap(r -> quarantine(link, r).doOnSuccess(v -> {
+                        count.quarantined.incrementAndGet();
+                        importer.metrics().inbound(link.instanceId(), InboundImporter.Outcome.QUARANTINED);
+                    }))
                     .thenMany(Flux.fromIterable(page.messages()).concatMap(m -> importer.apply(link, m)))
                     .doOnNext(outcome -> {
                         if (outcome == InboundImporter.Outcome.QUARANTINED) {

@@ -1,6 +1,9 @@
 package jp.tsunagu.chat.config;
 
+import java.util.ArrayList;
+import java.util.List;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.security.config.web.server.ServerHttpSecurity;
@@ -17,13 +20,17 @@ import jp.tsunagu.chat.support.ProblemWebExceptionHandler;
  * what a user may do in a room is decided by the handlers, from membership.
  *
  * <p>Browsers cannot set headers on WebSocket or EventSource requests, so those two paths alone also accept
- * the token as the {@code access_token} query parameter.
+ * the token as the {@code access_token} query parameter. Paths other modules authenticate themselves are declared
+ * as {@link PublicPaths} beans.
  */
 @Configuration(proxyBeanMethods = false)
 public class SecurityConfiguration {
 
     @Bean
-    SecurityWebFilterChain apiSecurity(ServerHttpSecurity http, ProblemWebExceptionHandler problems) {
+    SecurityWebFilterChain apiSecurity(ServerHttpSecurity http, ProblemWebExceptionHandler problems,
+                                       ObjectProvider<PublicPaths> others) {
+        List<String> permitted = new ArrayList<>(ChatConfiguration.publicPaths());
+        others.orderedStream().forEach(p -> permitted.addAll(p.patterns()));
         ServerBearerTokenAuthenticationConverter header = new ServerBearerTokenAuthenticationConverter();
         ServerBearerTokenAuthenticationConverter headerOrQuery = new ServerBearerTokenAuthenticationConverter();
         headerOrQuery.setAllowUriQueryParameter(true);
@@ -35,7 +42,7 @@ public class SecurityConfiguration {
                 .requestCache(ServerHttpSecurity.RequestCacheSpec::disable)
                 .securityContextRepository(NoOpServerSecurityContextRepository.getInstance())
                 .authorizeExchange(auth -> auth
-                        .pathMatchers(ChatConfiguration.publicPaths().toArray(String[]::new)).permitAll()
+                        .pathMatchers(permitted.toArray(String[]::new)).permitAll()
                         .pathMatchers("/actuator/**").hasAuthority("SCOPE_system_admin")
                         .pathMatchers("/api/**").authenticated()
                         .anyExchange().permitAll())

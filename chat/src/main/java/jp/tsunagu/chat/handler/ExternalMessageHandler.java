@@ -145,7 +145,7 @@ public final class ExternalMessageHandler {
         Content content = content(in.html(), place.quote(), notesHtml(in.notes()));
         Message.Author author = authorOf(in.origin());
         Instant createdAt = in.createdAt() == null ? clock.instant() : in.createdAt();
-        return mentions.resolve(roomId, author.userId(), in.mentions(), false, id -> false)
+        return mentions.resolve(roomId, author.userId(), in.mentions(), false, ignored -> false)
                 .flatMap(reached -> rooms.nextSeq(roomId).flatMap(seq -> messages.insert(new Message(id, roomId, seq,
                         seq, Message.Change.CREATED, author, content.text(), content.html(), place.parentId(),
                         place.threadRootId(), Priority.NORMAL, in.mentions(), reached, in.attachments(), Map.of(),
