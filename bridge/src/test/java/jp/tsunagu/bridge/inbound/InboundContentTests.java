@@ -94,10 +94,6 @@ class InboundContentTests {
     static void startAll() {
         fixture = new InboundFixture();
         sns = fixture.sns;
-        sns.addStation("st-vns", "ひかり訪問看護ステーション");
-        sns.addStation("st-ph", "さくら薬局");
-        sns.addUser("ns-sato", "佐藤", "由美", "st-vns", "看護師");
-        sns.addUser("ph-ito", "伊藤", "健", "st-ph", "薬剤師");
         sns.addUser("dr-kato", "加藤", "誠", null, "医師");
         connector = fixture.connector(INSTANCE);
     }

@@ -19,7 +19,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * What the inbound tests run against: an in-memory MongoDB, and an MCS simulator (no rate limit) with the
- * integration account {@code tsunagu}, reached through the real MCS connector.
+ * integration account {@code tsunagu}, a nurse {@code ns-sato} of station {@code st-vns} and a pharmacist
+ * {@code ph-ito} of {@code st-ph}, reached through the real MCS connector.
  */
 final class InboundFixture implements AutoCloseable {
 
@@ -33,6 +34,10 @@ final class InboundFixture implements AutoCloseable {
         sns = new McsSimulator().start(0);
         sns.rateLimit(0);
         sns.addClient("tsunagu", "s3cret");
+        sns.addStation("st-vns", "ひかり訪問看護ステーション");
+        sns.addStation("st-ph", "さくら薬局");
+        sns.addUser("ns-sato", "佐藤", "由美", "st-vns", "看護師");
+        sns.addUser("ph-ito", "伊藤", "健", "st-ph", "薬剤師");
     }
 
     /** The connector of instance {@code instanceId} acting as the integration account; one attempt per call. */

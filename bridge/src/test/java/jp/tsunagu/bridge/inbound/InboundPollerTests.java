@@ -70,9 +70,6 @@ class InboundPollerTests {
     static void startAll() {
         fixture = new InboundFixture();
         sns = fixture.sns;
-        sns.addStation("st-vns", "ひかり訪問看護ステーション");
-        sns.addUser("ns-sato", "佐藤", "由美", "st-vns", "看護師");
-        sns.addUser("ph-ito", "伊藤", "健", null, "薬剤師");
         connector = fixture.connector(INSTANCE);
     }
 
