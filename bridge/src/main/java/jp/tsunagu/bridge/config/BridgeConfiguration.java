@@ -55,8 +55,10 @@ public class BridgeConfiguration {
     ConnectorRegistry connectorRegistry(BridgeProperties properties, JsonMapper json, Clock clock) {
         McsConnectorFactory mcs = new McsConnectorFactory(json, clock);
         List<SnsConnector> connectors = new ArrayList<>();
-        properties.mcs().instances().forEach(i -> connectors.add(mcs.create(McsConnectorProperties.of(i.id(),
-                i.baseUrl(), i.tokenUrl(), i.clientId(), i.clientSecret()))));
+        // requests-per-second: the profile assumes ~10/s per account (MCS-STYLE-API.md); the default applies when unset.
+        properties.mcs().instances().forEach(i -> connectors.add(mcs.create(new McsConnectorProperties(i.id(),
+                i.baseUrl(), i.tokenUrl(), i.clientId(), i.clientSecret(), null, null,
+                i.requestsPerSecond() == null ? 0 : i.requestsPerSecond(), 0, 0))));
         properties.webhook().instances().forEach(i -> connectors.add(new WebhookConnector(
                 WebhookConnectorConfig.of(i.id(), i.url(), i.receiveKeys(), i.sendKeys()).withClock(clock))));
         return new ConnectorRegistry(connectors);

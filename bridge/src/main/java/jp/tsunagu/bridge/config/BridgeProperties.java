@@ -23,6 +23,7 @@ import jp.tsunagu.connectors.webhook.WebhookSecret;
  * @param attachmentMaxBytes the largest file of an external message that is imported; 20 MB by default, as
  *                           {@code tsunagu.chat.max-upload-size}: a larger one becomes a note on the message
  * @param mcs the MCS-style accounts: {@code tsunagu.bridge.mcs.instances[0].id|base-url|token-url|client-id|client-secret}
+ *            and optionally {@code requests-per-second} (the client-side rate limit, 10 by default as the profile assumes)
  * @param webhook the signed-webhook SNS: {@code tsunagu.bridge.webhook.instances[0].id|url|secrets[0..1]|send-secret}
  * @param outbound how local changes are delivered to the SNS
  */
@@ -95,7 +96,7 @@ public record BridgeProperties(Duration pollPeriod, Boolean pollerEnabled, DataS
      *                 room's members of that facility)
      */
     public record McsInstance(String id, String baseUrl, String tokenUrl, String clientId, String clientSecret,
-                              Map<String, String> users, Map<String, String> stations) {
+                              Map<String, String> users, Map<String, String> stations, Double requestsPerSecond) {
 
         public McsInstance {
             users = users == null ? Map.of() : Map.copyOf(users);

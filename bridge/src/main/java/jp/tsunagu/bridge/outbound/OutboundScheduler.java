@@ -75,7 +75,9 @@ public final class OutboundScheduler implements AutoCloseable {
         if (schedule != null) {
             return;
         }
+        // A round longer than a tick drops the ticks that come meanwhile instead of queueing them.
         schedule = Flux.interval(tick, tick)
+                .onBackpressureDrop()
                 .filter(t -> running.compareAndSet(false, true))
                 .concatMap(t -> round()
                         .onErrorResume(e -> {

@@ -58,13 +58,18 @@ public final class DrainBench {
                 "--server.port=0", "--spring.main.banner-mode=off", "--logging.level.root=WARN",
                 "--logging.level.jp.tsunagu.bridge.outbound=ERROR",
                 "--tsunagu.embedded-mongo.in-memory=true",
+                // The demo profile only for its token issuer (the API is not used here): no demo data, no simulator.
+                "--spring.profiles.active=demo", "--tsunagu.demo.data.enabled=false",
+                "--tsunagu.demo.simulator.enabled=false",
                 "--tsunagu.bridge.poller-enabled=false",
                 "--tsunagu.bridge.outbound.retry-steps=" + retry + "s",
                 "--tsunagu.bridge.mcs.instances[0].id=mcs-bench",
                 "--tsunagu.bridge.mcs.instances[0].base-url=" + sns.baseUrl(),
                 "--tsunagu.bridge.mcs.instances[0].token-url=" + sns.tokenUrl(),
                 "--tsunagu.bridge.mcs.instances[0].client-id=tsunagu-bench",
-                "--tsunagu.bridge.mcs.instances[0].client-secret=bench-secret");
+                "--tsunagu.bridge.mcs.instances[0].client-secret=bench-secret",
+                // The simulator limits nothing here; the connector's own limit (10/s by default) is lifted too.
+                "--tsunagu.bridge.mcs.instances[0].requests-per-second=" + opts.getOrDefault("rate", "10000"));
         try {
             RoomHandler rooms = app.getBean(RoomHandler.class);
             MessageHandler messages = app.getBean(MessageHandler.class);
