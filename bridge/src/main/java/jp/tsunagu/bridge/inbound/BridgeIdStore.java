@@ -31,6 +31,12 @@ public final class BridgeIdStore {
                 .defaultIfEmpty(jp.tsunagu.chat.handler.ExternalMessageHandler.localId(instanceId, externalId));
     }
 
+    /** The {@code OUTBOUND} entry of a local message posted through an instance, if any. */
+    public Mono<BridgeId> outboundOf(String instanceId, String localMessageId) {
+        return mongo.findOne(Query.query(where("instanceId").is(instanceId).and("localMessageId").is(localMessageId)
+                .and("direction").is(BridgeId.Direction.OUTBOUND)), BridgeId.class);
+    }
+
     /** True if the external message is in the map at all, either way. */
     public Mono<Boolean> isKnown(String instanceId, String externalId) {
         return mongo.exists(Query.query(where("_id").is(BridgeId.idOf(instanceId, externalId))), BridgeId.class);

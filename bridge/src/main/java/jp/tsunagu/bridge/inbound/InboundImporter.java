@@ -4,6 +4,8 @@ import java.time.Clock;
 import java.util.Map;
 
 import jp.tsunagu.bridge.link.BridgeLink;
+import jp.tsunagu.connectors.support.HtmlSanitizer;
+import jp.tsunagu.bridge.outbound.OutboundRenderer;
 import jp.tsunagu.bridge.metrics.BridgeMetrics;
 import jp.tsunagu.chat.handler.ExternalMessageHandler;
 import jp.tsunagu.chat.identity.Profession;
@@ -123,6 +125,22 @@ public final class InboundImporter {
         if (m.deleted()) {
             return Mono.just(Outcome.SKIPPED);
         }
+        // A post of the bridge whose answer was lost (crash, time-out) comes back before the bridge knows its id:
+        // it is recognised by its content and mapped to the local message, never imported as someone else's.
+        return messages.postsAwaitingConfirmation(link.roomId(), link.instanceId())
+                .filter(local -> OutboundRenderer.isPostOf(local, m.html(), SANITIZER))
+                .next()
+                .flatMap(local -> ids.insert(new BridgeId(BridgeId.idOf(link.instanceId(), m.id()), link.instanceId(),
+                                m.id(), local.id(), BridgeId.Direction.OUTBOUND, clock.instant()))
+                        .onErrorResume(org.springframework.dao.DuplicateKeyException.class, e -> Mono.empty())
+                        .thenReturn(Outcome.SKIPPED_ECHO))
+                .switchIfEmpty(Mono.defer(() -> create(link, m)));
+    }
+
+    /** Only reads text ({@link HtmlSanitizer#toText}): stateless, one for all. */
+    private static final HtmlSanitizer SANITIZER = new HtmlSanitizer();
+
+    private Mono<Outcome> create(BridgeLink link, ExternalMessage m) {
         String instance = link.instanceId();
         // A reply there to a message the bridge posted goes under the local original.
         Mono<String> parent = m.parentId() == null ? Mono.just("") : ids.localIdOf(instance, m.parentId());

@@ -208,18 +208,21 @@ public final class OutboundDelivery {
 
         /** A post may have landed before a crash or a lost answer: adopt it rather than posting twice. */
         private Mono<Void> reconcile() {
-            String expected = normalise(OutboundRenderer.header(m.author()) + "\n" + m.text());
             Instant since = entry.postStartedAt().minus(Duration.ofMinutes(1));
-            return connector.history(link.externalRoomId(), RECONCILE_DEPTH)
+            // The inbound poll may have recognised it first (InboundImporter) and mapped it to this message.
+            Mono<String> mapped = ids.outboundOf(link.instanceId(), m.id()).map(BridgeId::externalId);
+            Mono<String> found = connector.history(link.externalRoomId(), RECONCILE_DEPTH)
                     .filter(x -> !x.deleted() && (x.createdAt() == null || !x.createdAt().isBefore(since)))
-                    .filter(x -> normalise(sanitizer.toText(x.html())).startsWith(expected))
+                    .filter(x -> OutboundRenderer.isPostOf(m, x.html(), sanitizer))
                     .filterWhen(x -> ids.isKnown(link.instanceId(), x.id()).map(known -> !known))
                     .next()
-                    .flatMap(found -> {
+                    .map(ExternalMessage::id);
+            return mapped.switchIfEmpty(found)
+                    .flatMap(externalId -> {
                         log.info("bridge: message {} was already posted to {} as {} (answer lost); adopting it",
-                                m.id(), link.instanceId(), found.id());
-                        return recordOutbound(found.id()).then(Mono.fromRunnable(() -> entry = with(entry,
-                                found.id(), OutboundRenderer.contentHash(m), null)));
+                                m.id(), link.instanceId(), externalId);
+                        return recordOutbound(externalId).then(Mono.fromRunnable(() -> entry = with(entry,
+                                externalId, OutboundRenderer.contentHash(m), null)));
                     })
                     .then(Mono.fromRunnable(() -> entry = with(entry, entry.externalId(), entry.sentHash(), null)));
         }
@@ -434,10 +437,6 @@ public final class OutboundDelivery {
     private static Delivery with(Delivery d, String externalId, String sentHash, Instant postStartedAt) {
         return new Delivery(d.state(), d.seq(), externalId, sentHash, d.sentDeleted(), d.sentStamps(), d.attempts(),
                 d.firstFailedAt(), d.nextAttemptAt(), d.error(), postStartedAt, d.at());
-    }
-
-    private static String normalise(String text) {
-        return text == null ? "" : text.replaceAll("\\s+", " ").strip();
     }
 
     private static final class Tally {

@@ -12,6 +12,7 @@ import jp.tsunagu.chat.message.Message;
 import jp.tsunagu.chat.support.Ids;
 import jp.tsunagu.connectors.sns.ExternalMessage;
 import jp.tsunagu.connectors.sns.OutboundMessage;
+import jp.tsunagu.connectors.support.HtmlSanitizer;
 
 /**
  * How a care-room message reads in the external SNS. There it is posted by the integration account, so the
@@ -19,9 +20,23 @@ import jp.tsunagu.connectors.sns.OutboundMessage;
  * other side must see the author, not the bridge. Mentions of people and stations of that SNS (imported
  * authors, {@code ext:<instance>:<id>}) become its own mentions; a mention of the whole room mentions all there.
  */
-final class OutboundRenderer {
+public final class OutboundRenderer {
 
     private OutboundRenderer() {
+    }
+
+    /**
+     * Whether an external message is the one the bridge posted for {@code local} (found after a lost answer): its
+     * text starts with the author line and the text, whitespace aside. The MCS profile has no idempotency key, so
+     * the content is the only link between the two.
+     */
+    public static boolean isPostOf(Message local, String externalHtml, HtmlSanitizer sanitizer) {
+        String expected = normalise(header(local.author()) + "\n" + local.text());
+        return normalise(sanitizer.toText(externalHtml)).startsWith(expected);
+    }
+
+    private static String normalise(String text) {
+        return text == null ? "" : text.replaceAll("\\s+", " ").strip();
     }
 
     static OutboundMessage render(Message m, String instanceId, String externalParentId, List<String> attachmentIds,

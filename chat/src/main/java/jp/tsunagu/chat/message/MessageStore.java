@@ -46,6 +46,12 @@ public interface MessageStore {
      */
     Mono<Message> setDelivery(String id, String instanceId, Delivery delivery, Long changeSeq);
 
+    /**
+     * Messages of the room whose post to a bridged SNS was started but not confirmed ({@code postStartedAt} set, no
+     * external id): after a crash or a lost answer, the SNS may hold them already.
+     */
+    Flux<Message> postsAwaitingConfirmation(String roomId, String instanceId);
+
     /** Others' live messages after {@code afterSeq}, the unread count for a member. */
     Mono<Long> countUnread(String roomId, long afterSeq, String userId);
 

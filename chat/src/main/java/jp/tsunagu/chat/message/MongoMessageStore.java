@@ -110,6 +110,13 @@ public final class MongoMessageStore implements MessageStore {
     }
 
     @Override
+    public Flux<Message> postsAwaitingConfirmation(String roomId, String instanceId) {
+        String entry = "delivery." + instanceId;
+        return mongo.find(Query.query(where("roomId").is(roomId).and(entry + ".postStartedAt").ne(null)
+                .and(entry + ".externalId").is(null)), Message.class);
+    }
+
+    @Override
     public Mono<Long> countUnread(String roomId, long afterSeq, String userId) {
         return mongo.count(unread(roomId, afterSeq, userId), Message.class);
     }

@@ -38,6 +38,7 @@ import reactor.netty.http.server.HttpServer;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
 import reactor.netty.http.server.HttpServerRoutes;
+import reactor.netty.resources.LoopResources;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -147,6 +148,7 @@ public final class McsSimulator implements AutoCloseable {
     private final LongAdder tokenRequests = new LongAdder();
 
     private volatile DisposableServer server;
+    private volatile LoopResources loops;
 
     /** A simulator on the system clock. */
     public McsSimulator() {
@@ -165,7 +167,12 @@ public final class McsSimulator implements AutoCloseable {
         if (server != null) {
             throw new IllegalStateException("already started on port " + server.port());
         }
+        // Its own event loops: the shared Reactor Netty resources belong to whatever application runs in the same
+        // JVM, and that application disposes them when it stops (a server restarted in a test would find the SNS
+        // gone with it).
+        loops = LoopResources.create("mcs-simulator", 2, true);
         server = HttpServer.create()
+                .runOn(loops)
                 .host("127.0.0.1")
                 .port(port)
                 .route(this::routes)
@@ -202,6 +209,11 @@ public final class McsSimulator implements AutoCloseable {
         server = null;
         if (s != null) {
             s.disposeNow(Duration.ofSeconds(5));
+        }
+        LoopResources l = loops;
+        loops = null;
+        if (l != null) {
+            l.disposeLater().block(Duration.ofSeconds(5));
         }
     }
 
