@@ -213,7 +213,7 @@ public final class McsSimulator implements AutoCloseable {
         LoopResources l = loops;
         loops = null;
         if (l != null) {
-            l.disposeLater().block(Duration.ofSeconds(5));
+            l.disposeLater(Duration.ZERO, Duration.ofSeconds(5)).block(Duration.ofSeconds(6));
         }
     }
 
