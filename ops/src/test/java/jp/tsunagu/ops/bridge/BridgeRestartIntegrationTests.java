@@ -90,8 +90,10 @@ class BridgeRestartIntegrationTests {
                 sns.delayNext(1, Duration.ofSeconds(5));
                 sleep(300);
             }
-            int beforeRestart = countBridged(sns, pid);
-            assertThat(beforeRestart).isLessThan(LOCAL_POSTS);
+            // Not asserted: a drain already running when the server stops finishes its turn while the context
+            // closes, so on a quiet machine the SNS may hold every post by now; the in-flight post with the lost
+            // answer is there either way, and the checks below hold in both cases.
+            System.out.println("bridged before the restart: " + countBridged(sns, pid) + " of " + LOCAL_POSTS);
             sns.clearFaults();
 
             try (ConfigurableApplicationContext second = start(sns)) {
