@@ -46,10 +46,4 @@ public final class BridgeIdStore {
     public Mono<BridgeId> find(String instanceId, String externalId) {
         return mongo.findById(BridgeId.idOf(instanceId, externalId), BridgeId.class);
     }
-
-    /** True if the bridge itself posted this external message (it must not come back in). */
-    public Mono<Boolean> isOutbound(String instanceId, String externalId) {
-        return mongo.exists(Query.query(where("_id").is(BridgeId.idOf(instanceId, externalId))
-                .and("direction").is(BridgeId.Direction.OUTBOUND)), BridgeId.class);
-    }
 }

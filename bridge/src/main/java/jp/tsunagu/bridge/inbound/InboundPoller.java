@@ -8,7 +8,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.slf4j.Logger;
@@ -18,11 +17,11 @@ import jp.tsunagu.bridge.connector.ConnectorRegistry;
 import jp.tsunagu.bridge.link.BridgeLink;
 import jp.tsunagu.bridge.link.LinkStore;
 import jp.tsunagu.bridge.link.LinkTurns;
+import jp.tsunagu.bridge.support.PeriodicRounds;
 import jp.tsunagu.chat.support.Ids;
 import jp.tsunagu.connectors.sns.ChangePage;
 import jp.tsunagu.connectors.sns.ConnectorException;
 import jp.tsunagu.connectors.sns.SnsConnector;
-import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -61,8 +60,7 @@ public final class InboundPoller implements AutoCloseable {
     private final Map<String, String> probeTokens = new ConcurrentHashMap<>();
     private final Set<String> polledOk = ConcurrentHashMap.newKeySet();
     private final Map<String, Backoff> backoff = new ConcurrentHashMap<>();
-    private final AtomicBoolean running = new AtomicBoolean();
-    private volatile Disposable schedule;
+    private final PeriodicRounds rounds = new PeriodicRounds("bridge inbound");
 
     private record Backoff(int failures, Instant until) {
     }
@@ -84,37 +82,18 @@ public final class InboundPoller implements AutoCloseable {
     }
 
     /** Polls every {@code period}; a tick that comes while the previous round still runs is skipped. */
-    public synchronized void start() {
-        if (schedule != null) {
-            return;
-        }
-        schedule = Flux.interval(period, period)
-                .filter(tick -> running.compareAndSet(false, true))
-                .flatMap(tick -> round()
-                        .onErrorResume(e -> {
-                            log.warn("bridge inbound round failed", e);
-                            return Mono.empty();
-                        })
-                        .doFinally(s -> running.set(false)))
-                .subscribe();
+    public void start() {
+        rounds.start(period, this::round);
     }
 
     @Override
-    public synchronized void close() {
-        if (schedule != null) {
-            schedule.dispose();
-            schedule = null;
-        }
+    public void close() {
+        rounds.close();
     }
 
     /** One round now, unless a round is already running (then empty). For operators and tests. */
     public Mono<Round> pollOnce() {
-        // Released before the result is emitted (doOnSuccess runs ahead of onNext, doFinally after it), so a
-        // caller that got this round's result can start the next one at once.
-        return Mono.defer(() -> running.compareAndSet(false, true)
-                ? round().doOnSuccess(r -> running.set(false)).doOnError(e -> running.set(false))
-                        .doOnCancel(() -> running.set(false))
-                : Mono.empty());
+        return rounds.runOnce(this::round);
     }
 
     private Mono<Round> round() {

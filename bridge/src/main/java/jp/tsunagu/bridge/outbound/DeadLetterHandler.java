@@ -69,9 +69,7 @@ public final class DeadLetterHandler {
                                 .flatMap(m -> {
                                     Delivery d = m.delivery() == null ? null : m.delivery().get(letter.instanceId());
                                     Delivery pending = d == null ? Delivery.pending(clock.instant())
-                                            : new Delivery(Delivery.State.PENDING, d.seq(), d.externalId(), d.sentHash(),
-                                                    d.sentDeleted(), d.sentStamps(), 0, null, null, null,
-                                                    d.postStartedAt(), clock.instant());
+                                            : d.pendingAfresh(null, clock.instant());
                                     return deliveries.settle(m.roomId(), m.id(), letter.instanceId(), m.changeSeq(),
                                             pending);
                                 })

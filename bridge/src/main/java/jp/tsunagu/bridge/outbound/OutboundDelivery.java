@@ -161,7 +161,7 @@ public final class OutboundDelivery {
             return Mono.just(true);
         }
         Delivery start = entry == null ? Delivery.pending(now)
-                : entry.state() == Delivery.State.FAILED ? fresh(entry) : entry;
+                : entry.state() == Delivery.State.FAILED ? entry.pendingAfresh(entry.error(), entry.at()) : entry;
         Attempt attempt = new Attempt(link, connector, m, fromThere, start);
         return attempt.run()
                 .flatMap(changed -> finish(attempt, changed, tally))
@@ -221,16 +221,16 @@ public final class OutboundDelivery {
                     .flatMap(externalId -> {
                         log.info("bridge: message {} was already posted to {} as {} (answer lost); adopting it",
                                 m.id(), link.instanceId(), externalId);
-                        return recordOutbound(externalId).then(Mono.fromRunnable(() -> entry = with(entry,
-                                externalId, OutboundRenderer.contentHash(m), null)));
+                        return recordOutbound(externalId).then(Mono.fromRunnable(() ->
+                                entry = entry.sent(externalId, OutboundRenderer.contentHash(m), null)));
                     })
-                    .then(Mono.fromRunnable(() -> entry = with(entry, entry.externalId(), entry.sentHash(), null)));
+                    .then(Mono.fromRunnable(() -> entry = entry.sent(entry.externalId(), entry.sentHash(), null)));
         }
 
         private Mono<Void> post() {
             operation = "post";
             Instant started = clock.instant();
-            entry = with(entry, null, entry.sentHash(), started);
+            entry = entry.sent(null, entry.sentHash(), started);
             List<String> notes = new ArrayList<>();
             Mono<String> parent = m.parentId() == null ? Mono.just("")
                     : messages.findById(m.parentId()).mapNotNull(p -> externalIdOf(p, link.instanceId())).defaultIfEmpty("");
@@ -239,7 +239,7 @@ public final class OutboundDelivery {
                     .flatMap(t -> connector.post(link.externalRoomId(), OutboundRenderer.render(m, link.instanceId(),
                             t.getT1().isEmpty() ? null : t.getT1(), t.getT2(), notes)))
                     .flatMap(posted -> recordOutbound(posted.id())
-                            .then(Mono.fromRunnable(() -> entry = with(entry, posted.id(),
+                            .then(Mono.fromRunnable(() -> entry = entry.sent(posted.id(),
                                     OutboundRenderer.contentHash(m), null))));
         }
 
@@ -282,9 +282,7 @@ public final class OutboundDelivery {
                 return connector.delete(externalId)
                         .onErrorResume(ConnectorException.Rejected.class, e -> e.status() == 404 ? Mono.empty() : Mono.error(e))
                         .then(Mono.fromSupplier(() -> {
-                            entry = new Delivery(entry.state(), entry.seq(), externalId, entry.sentHash(), true,
-                                    entry.sentStamps(), entry.attempts(), entry.firstFailedAt(), entry.nextAttemptAt(),
-                                    entry.error(), null, entry.at());
+                            entry = entry.deletionSent();
                             return 1;
                         }));
             }
@@ -295,7 +293,7 @@ public final class OutboundDelivery {
             operation = "edit";
             return connector.edit(externalId, OutboundRenderer.render(m, link.instanceId(), null, List.of(), List.of()))
                     .then(Mono.fromSupplier(() -> {
-                        entry = with(entry, externalId, hash, null);
+                        entry = entry.sent(externalId, hash, null);
                         return 1;
                     }));
         }
@@ -326,16 +324,13 @@ public final class OutboundDelivery {
                 } else {
                     now.remove(change.substring(1));
                 }
-                entry = new Delivery(entry.state(), entry.seq(), entry.externalId(), entry.sentHash(),
-                        entry.sentDeleted(), List.copyOf(now), entry.attempts(), entry.firstFailedAt(),
-                        entry.nextAttemptAt(), entry.error(), entry.postStartedAt(), entry.at());
+                entry = entry.withSentStamps(List.copyOf(now));
             }).count().map(Long::intValue);
         }
     }
 
     private Mono<Boolean> finish(Attempt a, boolean sent, Tally tally) {
-        Delivery done = new Delivery(Delivery.State.DELIVERED, a.entry.seq(), a.entry.externalId(), a.entry.sentHash(),
-                a.entry.sentDeleted(), a.entry.sentStamps(), 0, null, null, null, null, clock.instant());
+        Delivery done = a.entry.delivered(clock.instant());
         if (sent) {
             tally.delivered.incrementAndGet();
         }
@@ -365,9 +360,7 @@ public final class OutboundDelivery {
         tally.blockedUntil(next.get());
         log.warn("bridge: {} of message {} to {} failed ({} time(s)), next try at {}: {}", a.operation, a.m.id(),
                 a.link.instanceId(), failures, next.get(), reason);
-        Delivery waiting = new Delivery(Delivery.State.PENDING, a.entry.seq(), a.entry.externalId(), a.entry.sentHash(),
-                a.entry.sentDeleted(), a.entry.sentStamps(), failures, first, next.get(), reason,
-                a.entry.postStartedAt(), now);
+        Delivery waiting = a.entry.attemptFailed(failures, first, next.get(), reason, now);
         return deliveries.record(a.m.id(), a.link.instanceId(), waiting).thenReturn(true);
     }
 
@@ -375,9 +368,7 @@ public final class OutboundDelivery {
         Instant now = clock.instant();
         tally.deadLettered.incrementAndGet();
         log.warn("bridge: {} of message {} to {} dead-lettered: {}", a.operation, a.m.id(), a.link.instanceId(), reason);
-        Delivery failed = new Delivery(Delivery.State.FAILED, a.entry.seq(), a.entry.externalId(), a.entry.sentHash(),
-                a.entry.sentDeleted(), a.entry.sentStamps(), a.entry.attempts() + 1, a.entry.firstFailedAt(), null,
-                reason, a.entry.postStartedAt(), now);
+        Delivery failed = a.entry.givenUp(reason, now);
         DeadLetter letter = new DeadLetter(Ids.derived("dead-letter", a.link.id(), a.m.id(), Long.toString(a.m.changeSeq())),
                 a.link.id(), a.m.roomId(), a.link.instanceId(), a.m.id(), a.m.changeSeq(), a.operation, reason,
                 failed.attempts(), now, null);
@@ -428,16 +419,6 @@ public final class OutboundDelivery {
         return out;
     }
 
-    private static Delivery fresh(Delivery failed) {
-        return new Delivery(Delivery.State.PENDING, failed.seq(), failed.externalId(), failed.sentHash(),
-                failed.sentDeleted(), failed.sentStamps(), 0, null, null, failed.error(), failed.postStartedAt(),
-                failed.at());
-    }
-
-    private static Delivery with(Delivery d, String externalId, String sentHash, Instant postStartedAt) {
-        return new Delivery(d.state(), d.seq(), externalId, sentHash, d.sentDeleted(), d.sentStamps(), d.attempts(),
-                d.firstFailedAt(), d.nextAttemptAt(), d.error(), postStartedAt, d.at());
-    }
 
     private static final class Tally {
         final AtomicInteger delivered = new AtomicInteger();

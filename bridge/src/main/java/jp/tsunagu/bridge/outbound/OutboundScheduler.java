@@ -6,7 +6,6 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,8 +14,8 @@ import jp.tsunagu.bridge.connector.ConnectorRegistry;
 import jp.tsunagu.bridge.link.BridgeLink;
 import jp.tsunagu.bridge.link.LinkStore;
 import jp.tsunagu.bridge.link.LinkTurns;
+import jp.tsunagu.bridge.support.PeriodicRounds;
 import jp.tsunagu.chat.realtime.RoomEvent;
-import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -45,9 +44,8 @@ public final class OutboundScheduler implements AutoCloseable {
 
     private final Set<String> dirtyRooms = ConcurrentHashMap.newKeySet();
     private final Map<String, Instant> heldUntil = new ConcurrentHashMap<>();
-    private final AtomicBoolean running = new AtomicBoolean();
+    private final PeriodicRounds rounds = new PeriodicRounds("bridge outbound");
     private volatile Instant lastSweep = Instant.MIN;
-    private volatile Disposable schedule;
 
     /**
      * @param tick how often due links are looked for: the delay between a post here and its relay there
@@ -71,29 +69,13 @@ public final class OutboundScheduler implements AutoCloseable {
         }
     }
 
-    public synchronized void start() {
-        if (schedule != null) {
-            return;
-        }
-        // A round longer than a tick drops the ticks that come meanwhile instead of queueing them.
-        schedule = Flux.interval(tick, tick)
-                .onBackpressureDrop()
-                .filter(t -> running.compareAndSet(false, true))
-                .concatMap(t -> round()
-                        .onErrorResume(e -> {
-                            log.warn("bridge outbound round failed", e);
-                            return Mono.empty();
-                        })
-                        .doFinally(s -> running.set(false)))
-                .subscribe();
+    public void start() {
+        rounds.start(tick, this::round);
     }
 
     @Override
-    public synchronized void close() {
-        if (schedule != null) {
-            schedule.dispose();
-            schedule = null;
-        }
+    public void close() {
+        rounds.close();
     }
 
     /** Drains the links that are due; emits how many changes went out. */

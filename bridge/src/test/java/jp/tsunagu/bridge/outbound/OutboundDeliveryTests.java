@@ -29,6 +29,7 @@ import com.mongodb.reactivestreams.client.MongoClients;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import jp.tsunagu.bridge.connector.ConnectorRegistry;
+import jp.tsunagu.bridge.inbound.BridgeId;
 import jp.tsunagu.bridge.inbound.BridgeIdStore;
 import jp.tsunagu.bridge.inbound.InboundImporter;
 import jp.tsunagu.bridge.inbound.InboundPoller;
@@ -161,7 +162,7 @@ class OutboundDeliveryTests {
         assertThat(firstThere.body()).contains("【佐藤 美咲／看護師／あおば訪問看護ステーション】").contains("体温36.8度");
         assertThat(sns.message(external(reply)).parentId()).isEqualTo(firstThere.id());
         assertThat(sns.message(external(second)).createdAt()).isAfterOrEqualTo(firstThere.createdAt());
-        assertThat(ids.isOutbound(INSTANCE, firstThere.id()).block(WAIT)).isTrue();
+        assertThat(ids.find(INSTANCE, firstThere.id()).block(WAIT).direction()).isEqualTo(BridgeId.Direction.OUTBOUND);
         assertThat(entry(first).visibleState(reload(first).changeSeq())).isEqualTo(Delivery.State.DELIVERED);
         assertThat(events).anyMatch(e -> e.type().equals("message.delivery") && e.message().id().equals(first.id())
                 && e.message().delivery().get(0).state().equals("delivered"));
@@ -356,7 +357,7 @@ class OutboundDeliveryTests {
         assertThat(sns.messages(f.pid)).hasSize(1);
         assertThat(entry(m).externalId()).isEqualTo(sns.messages(f.pid).get(0).id());
         assertThat(entry(m).visibleState(reload(m).changeSeq())).isEqualTo(Delivery.State.DELIVERED);
-        assertThat(ids.isOutbound(INSTANCE, entry(m).externalId()).block(WAIT)).isTrue();
+        assertThat(ids.find(INSTANCE, entry(m).externalId()).block(WAIT).direction()).isEqualTo(BridgeId.Direction.OUTBOUND);
     }
 
     @Test

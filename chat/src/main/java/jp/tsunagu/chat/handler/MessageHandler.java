@@ -48,7 +48,7 @@ import reactor.core.publisher.Mono;
 public final class MessageHandler {
 
     private final RoomStore rooms;
-    private final MembershipStore memberships;
+    private final MentionResolver mentionResolver;
     private final MessageStore messages;
     private final ReadStore reads;
     private final AttachmentStore attachments;
@@ -62,7 +62,7 @@ public final class MessageHandler {
                           AttachmentStore attachments, RoomAccess access, RoomLinearizer linearizer,
                           RoomEventPublisher events, HtmlSanitizer sanitizer, Clock clock) {
         this.rooms = rooms;
-        this.memberships = memberships;
+        this.mentionResolver = new MentionResolver(memberships);
         this.messages = messages;
         this.reads = reads;
         this.attachments = attachments;
@@ -176,7 +176,7 @@ public final class MessageHandler {
      * mentions them there; here they reach no one.
      */
     private Mono<List<String>> resolveMentions(CareRoom room, String authorId, Message.Mentions mentions) {
-        return new MentionResolver(memberships).resolve(room.id(), authorId, mentions, true, id -> ofBridgedSns(room, id));
+        return mentionResolver.resolve(room.id(), authorId, mentions, true, id -> ofBridgedSns(room, id));
     }
 
     /** Edits one's own message; the previous version stays in the history members can read. */

@@ -45,6 +45,47 @@ public record Delivery(State state, long seq, String externalId, String sentHash
         return new Delivery(State.PENDING, 0, null, null, false, List.of(), 0, null, null, null, null, at);
     }
 
+    /** What was sent so far: the external id, the fingerprint of the content there, a post in flight or not. */
+    public Delivery sent(String externalId, String sentHash, Instant postStartedAt) {
+        return new Delivery(state, seq, externalId, sentHash, sentDeleted, sentStamps, attempts, firstFailedAt,
+                nextAttemptAt, error, postStartedAt, at);
+    }
+
+    /** The deletion went out (no post is in flight any more). */
+    public Delivery deletionSent() {
+        return new Delivery(state, seq, externalId, sentHash, true, sentStamps, attempts, firstFailedAt, nextAttemptAt,
+                error, null, at);
+    }
+
+    public Delivery withSentStamps(List<String> stamps) {
+        return new Delivery(state, seq, externalId, sentHash, sentDeleted, stamps, attempts, firstFailedAt,
+                nextAttemptAt, error, postStartedAt, at);
+    }
+
+    /** Everything is there: no failure counts, no error. */
+    public Delivery delivered(Instant now) {
+        return new Delivery(State.DELIVERED, seq, externalId, sentHash, sentDeleted, sentStamps, 0, null, null, null,
+                null, now);
+    }
+
+    /** An attempt failed; the next one is at {@code nextAttempt}. */
+    public Delivery attemptFailed(int failures, Instant firstFailure, Instant nextAttempt, String reason, Instant now) {
+        return new Delivery(State.PENDING, seq, externalId, sentHash, sentDeleted, sentStamps, failures, firstFailure,
+                nextAttempt, reason, postStartedAt, now);
+    }
+
+    /** Given up (dead-lettered) after one more failed attempt. */
+    public Delivery givenUp(String reason, Instant now) {
+        return new Delivery(State.FAILED, seq, externalId, sentHash, sentDeleted, sentStamps, attempts + 1,
+                firstFailedAt, null, reason, postStartedAt, now);
+    }
+
+    /** Pending again with a fresh retry schedule (a new change after a failure, or a replay). */
+    public Delivery pendingAfresh(String lastError, Instant when) {
+        return new Delivery(State.PENDING, seq, externalId, sentHash, sentDeleted, sentStamps, 0, null, null,
+                lastError, postStartedAt, when);
+    }
+
     /** This entry settled at the message's change {@code changeSeq}. */
     public Delivery settledAt(long changeSeq) {
         return new Delivery(state, changeSeq, externalId, sentHash, sentDeleted, sentStamps, attempts, firstFailedAt,
