@@ -96,9 +96,11 @@ public final class MessageHandler {
                 priority.name(), mentions.toString(), attachmentIds.toString());
         String id = key == null ? Ids.newId() : Ids.derived("message", user.id(), key);
 
-        return linearizer.run(roomId, () -> access.requireWritable(user, roomId)
+        // Membership is checked first (404 for non-members); whether the room still exists and is not archived
+        // is checked by the same command that takes its sequence number (RoomAccess.nextSeqForWrite).
+        return linearizer.run(roomId, () -> access.requireMembership(user, roomId)
                 .flatMap(member -> {
-                    Mono<Posted> fresh = Mono.defer(() -> create(user, member, id, content, priority, parentId,
+                    Mono<Posted> fresh = Mono.defer(() -> create(user, roomId, member, id, content, priority, parentId,
                             attachmentIds, mentions, requestHash));
                     // Without a key the id is a new ObjectId that cannot exist yet: looking it up would only cost
                     // a database round trip on the room's turn (measured with the load tool, docs/BENCHMARKS.md).
@@ -117,10 +119,9 @@ public final class MessageHandler {
         return new Posted(MessageView.of(existing), true);
     }
 
-    private Mono<Posted> create(CareUser user, RoomAccess.Member member, String id, Content content, Priority priority,
-                                String parentId, List<String> attachmentIds, Message.Mentions mentions,
-                                String requestHash) {
-        String roomId = member.room().id();
+    private Mono<Posted> create(CareUser user, String roomId, Membership member, String id, Content content,
+                                Priority priority, String parentId, List<String> attachmentIds,
+                                Message.Mentions mentions, String requestHash) {
         Mono<String> threadRoot = parentId == null ? Mono.just("") : messages.findById(parentId)
                 .filter(p -> p.roomId().equals(roomId))
                 .switchIfEmpty(Mono.error(() -> ApiException.unprocessable("parentId", "no such message in this room")))
@@ -135,9 +136,9 @@ public final class MessageHandler {
                 .collectList();
         Mono<List<String>> mentioned = resolveMentions(member.room(), user.id(), mentions);
         return Mono.zip(threadRoot, refs, mentioned)
-                .flatMap(t -> rooms.nextSeq(roomId).flatMap(seq -> {
+                .flatMap(t -> access.nextSeqForWrite(roomId).flatMap(seq -> {
                     Instant now = clock.instant();
-                    Message m = new Message(id, roomId, seq, seq, Message.Change.CREATED, author(member.membership()),
+                    Message m = new Message(id, roomId, seq, seq, Message.Change.CREATED, author(member),
                             content.text(), content.html(), parentId, t.getT1().isEmpty() ? null : t.getT1(), priority,
                             mentions, t.getT3(), t.getT2(), Map.of(), List.of(), now, null, null, requestHash, null,
                             pendingDeliveries(member.room(), now));

@@ -4,6 +4,8 @@ import org.springframework.data.domain.Sort;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 import org.springframework.data.mongodb.core.query.Query;
 
+import com.mongodb.client.model.Filters;
+
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -23,9 +25,16 @@ public final class MongoMembershipStore implements MembershipStore {
         return mongo.findById(Membership.idOf(roomId, userId), Membership.class);
     }
 
+    /**
+     * On every room request (the access check): the raw driver, so Spring Data's query mapping and entity
+     * callbacks are skipped; the document is still read by the converter, as everywhere else.
+     */
     @Override
     public Mono<Membership> findActive(String roomId, String userId) {
-        return find(roomId, userId).filter(Membership::active);
+        return mongo.getCollection(mongo.getCollectionName(Membership.class))
+                .flatMap(c -> Mono.from(c.find(Filters.eq("_id", Membership.idOf(roomId, userId))).first()))
+                .map(d -> mongo.getConverter().read(Membership.class, d))
+                .filter(Membership::active);
     }
 
     @Override

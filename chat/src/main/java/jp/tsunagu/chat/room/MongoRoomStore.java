@@ -10,6 +10,16 @@ import org.springframework.data.mongodb.core.query.Criteria;
 import org.springframework.data.mongodb.core.query.Query;
 import org.springframework.data.mongodb.core.query.Update;
 
+import org.bson.conversions.Bson;
+import org.bson.types.ObjectId;
+import org.springframework.data.core.TypeInformation;
+
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.FindOneAndUpdateOptions;
+import com.mongodb.client.model.Projections;
+import com.mongodb.client.model.ReturnDocument;
+import com.mongodb.client.model.Updates;
+
 import jp.tsunagu.chat.support.Cursor;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -47,6 +57,24 @@ public final class MongoRoomStore implements RoomStore {
     }
 
     @Override
+    public Mono<Long> nextSeqIfWritable(String roomId) {
+        // The raw driver with a projection: only the counter comes back, no room document to map.
+        return mongo.getCollection(mongo.getCollectionName(CareRoom.class))
+                .flatMap(c -> Mono.from(c.findOneAndUpdate(
+                        Filters.and(Filters.eq("_id", mongoId(roomId)), Filters.ne("archived", true)),
+                        Updates.inc("seq", 1L), SEQ_ONLY)))
+                .map(d -> ((Number) d.get("seq")).longValue());
+    }
+
+    /** A String id as Spring Data stores it: as an ObjectId when it is one in hex, else as the string. */
+    static Object mongoId(String id) {
+        return ObjectId.isValid(id) ? new ObjectId(id) : id;
+    }
+
+    private static final FindOneAndUpdateOptions SEQ_ONLY = new FindOneAndUpdateOptions()
+            .returnDocument(ReturnDocument.AFTER).projection(Projections.include("seq"));
+
+    @Override
     public Mono<CareRoom> markArchived(String roomId, String by, Instant at, long seq) {
         return mongo.findAndModify(Query.query(where("_id").is(roomId)),
                 new Update().set("archived", true).set("archivedAt", at).set("archivedBy", by).set("changeSeq", seq),
@@ -62,14 +90,19 @@ public final class MongoRoomStore implements RoomStore {
 
     @Override
     public Mono<Void> recordLastMessage(String roomId, LastMessage last) {
-        Query query = Query.query(where("_id").is(roomId).orOperator(
-                where("lastMessage").is(null), where("lastMessage.seq").lte(last.seq())));
-        Update update = new Update().set("lastMessage", last);
-        if (last.createdAt() != null) {
-            update.max("lastActivityAt", last.createdAt());
-        }
-        return mongo.updateFirst(query, update, CareRoom.class).then();
+        // Once per post: the raw driver, skipping Spring Data's query and update mapping (which cost more than
+        // the command itself); the preview document is still written by the converter, as it is read.
+        Bson filter = Filters.and(Filters.eq("_id", mongoId(roomId)),
+                Filters.or(Filters.eq("lastMessage", null), Filters.lte("lastMessage.seq", last.seq())));
+        Object preview = mongo.getConverter().convertToMongoType(last, LAST_MESSAGE);
+        Bson update = last.createdAt() == null ? Updates.set("lastMessage", preview)
+                : Updates.combine(Updates.set("lastMessage", preview), Updates.max("lastActivityAt", last.createdAt()));
+        return mongo.getCollection(mongo.getCollectionName(CareRoom.class))
+                .flatMap(c -> Mono.from(c.updateOne(filter, update)))
+                .then();
     }
+
+    private static final TypeInformation<LastMessage> LAST_MESSAGE = TypeInformation.of(LastMessage.class);
 
     @Override
     public Flux<CareRoom> findActiveFirst(Collection<String> ids, Cursor after, int limit) {

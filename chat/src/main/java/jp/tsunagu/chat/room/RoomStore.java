@@ -20,6 +20,12 @@ public interface RoomStore {
     /** Atomically takes the room's next sequence number; empty if the room does not exist. */
     Mono<Long> nextSeq(String roomId);
 
+    /**
+     * As {@link #nextSeq}, but only for a room that exists and is not archived; empty otherwise (nothing is
+     * taken). One command instead of reading the room and then taking the number.
+     */
+    Mono<Long> nextSeqIfWritable(String roomId);
+
     Mono<CareRoom> markArchived(String roomId, String by, Instant at, long seq);
 
     /** Sets the list preview unless a later message already holds it. */

@@ -173,6 +173,46 @@ class MessagesIntegrationTests extends IntegrationTestSupport {
                 .expectBody().jsonPath("$.items.length()").isEqualTo(1);
     }
 
+    /**
+     * The post path checks the room while taking its sequence number (one database command): a refused post
+     * must not take a number, and a retry of a post stored before the archive still finds it.
+     */
+    @Test
+    void postToArchivedRoomTakesNoNumberAndARetryOfAStoredPostStillFindsIt() {
+        Team t = team();
+        String key = unique("key");
+        Map<?, ?> first = as(t.nurse()).post().uri("/api/v1/rooms/{r}/messages", t.roomId())
+                .header("Idempotency-Key", key).contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of("text", "最終訪問の記録")).exchange().expectStatus().isCreated()
+                .expectBody(Map.class).returnResult().getResponseBody();
+        as(t.careManager()).post().uri("/api/v1/rooms/{r}/archive", t.roomId()).exchange().expectStatus().isOk();
+        long seq = roomSeq(t);
+
+        as(t.nurse()).post().uri("/api/v1/rooms/{r}/messages", t.roomId()).contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of("text", "追加")).exchange().expectStatus().isEqualTo(409)
+                .expectBody().jsonPath("$.status").isEqualTo(409);
+        as(t.nurse()).post().uri("/api/v1/rooms/{r}/messages", t.roomId())
+                .header("Idempotency-Key", unique("key")).contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of("text", "追加")).exchange().expectStatus().isEqualTo(409);
+        assertThat(roomSeq(t)).isEqualTo(seq);
+
+        as(t.nurse()).post().uri("/api/v1/rooms/{r}/messages", t.roomId())
+                .header("Idempotency-Key", key).contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of("text", "最終訪問の記録")).exchange().expectStatus().isOk()
+                .expectHeader().valueEquals("Idempotency-Replayed", "true")
+                .expectBody().jsonPath("$.id").isEqualTo(first.get("id"));
+        as(t.otherFacilityStranger()).post().uri("/api/v1/rooms/{r}/messages", t.roomId())
+                .contentType(MediaType.APPLICATION_JSON).bodyValue(Map.of("text", "部外者"))
+                .exchange().expectStatus().isNotFound();
+        assertThat(roomSeq(t)).isEqualTo(seq);
+    }
+
+    private long roomSeq(Team t) {
+        Map<?, ?> detail = as(t.careManager()).get().uri("/api/v1/rooms/{r}", t.roomId()).exchange()
+                .expectStatus().isOk().expectBody(Map.class).returnResult().getResponseBody();
+        return ((Number) ((Map<?, ?>) detail.get("room")).get("seq")).longValue();
+    }
+
     private long unread(Team t, jp.tsunagu.chat.identity.CareUser user) {
         Map<?, ?> page = as(user).get().uri("/api/v1/rooms").exchange().expectStatus().isOk()
                 .expectBody(Map.class).returnResult().getResponseBody();
