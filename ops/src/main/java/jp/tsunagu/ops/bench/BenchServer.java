@@ -177,6 +177,35 @@ final class BenchServer implements AutoCloseable {
         return pid < 0 ? -1 : procCpuNanos(pid);
     }
 
+    /**
+     * CPU time of the server's JIT compiler threads ({@code C1/C2 CompilerThre…}), in nanoseconds, or -1. On a
+     * fresh JVM compiling goes on for minutes and is a large, varying part of the server's CPU; the report
+     * gives it apart so that CPU per post can be compared between runs.
+     */
+    long compilerCpuNanos() {
+        if (pid < 0) {
+            return -1;
+        }
+        long sum = 0;
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    String stat = Files.readString(task.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    if (name.contains("CompilerThre")) {
+                        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                        sum += (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L;
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+        return sum;
+    }
+
     static long procCpuNanos(long pid) {
         try {
             String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));

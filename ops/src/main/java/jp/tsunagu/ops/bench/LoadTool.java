@@ -247,7 +247,7 @@ public final class LoadTool {
                 String body = "{\"text\":\"" + Recipient.Marker.text(r, n, due, now) + "\"}";
                 inFlight.incrementAndGet();
                 sent.incrementAndGet();
-                api.post(paths[r], author.token(), body).subscribe(response -> {
+                api.postExpectingCreated(paths[r], author.token(), body).subscribe(response -> {
                     long at = System.nanoTime();
                     if (due >= tally.windowStart && due < tally.windowEnd) {
                         tally.postResponse.recordValue(Tally.micros(at - due));
@@ -281,6 +281,8 @@ public final class LoadTool {
         long serverCpu1 = -1;
         long toolCpu0 = -1;
         long toolCpu1 = -1;
+        long jitCpu0 = -1;
+        long jitCpu1 = -1;
         long nextReport = t0 + 5_000_000_000L;
         long lastDeliveries = 0;
         long lastSent = 0;
@@ -289,10 +291,12 @@ public final class LoadTool {
             long now = System.nanoTime();
             if (serverCpu0 < 0 && now >= tally.windowStart) {
                 serverCpu0 = server.cpuNanos();
+                jitCpu0 = server.compilerCpuNanos();
                 toolCpu0 = toolCpuNanos();
             }
             if (serverCpu1 < 0 && now >= tally.windowEnd) {
                 serverCpu1 = server.cpuNanos();
+                jitCpu1 = server.compilerCpuNanos();
                 toolCpu1 = toolCpuNanos();
             }
             if (now >= nextReport) {
@@ -357,6 +361,15 @@ public final class LoadTool {
             System.out.printf(Locale.ROOT, "cpu           server %.2f cores, load tool %.2f cores (of %d, measured window)%n",
                     (serverCpu1 - serverCpu0) / (o.duration() * 1e9), (toolCpu1 - toolCpu0) / (o.duration() * 1e9),
                     Runtime.getRuntime().availableProcessors());
+            long acceptedPosts = acceptedInWindow.sum();
+            if (acceptedPosts > 0) {
+                double jit = jitCpu0 >= 0 && jitCpu1 >= 0 ? (jitCpu1 - jitCpu0) / 1e6 : 0;
+                System.out.printf(Locale.ROOT, "cpu per post  server %.2f ms per accepted post (%.2f ms without its "
+                                + "JIT compiler threads, which used %.2f cores), load tool %.2f ms%n",
+                        (serverCpu1 - serverCpu0) / 1e6 / acceptedPosts,
+                        ((serverCpu1 - serverCpu0) / 1e6 - jit) / acceptedPosts, jit / 1e3 / o.duration(),
+                        (toolCpu1 - toolCpu0) / 1e6 / acceptedPosts);
+            }
         }
         if (commands0 >= 0 && commands1 >= 0 && acceptedAll.sum() > 0) {
             System.out.printf(Locale.ROOT, "mongodb       %.2f driver commands per accepted post (server metric mongodb.driver.commands)%n",

@@ -1,15 +1,18 @@
 package jp.tsunagu.ops.bench;
 
+import java.nio.charset.StandardCharsets;
 import java.util.BitSet;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.client.HttpClient;
-import tools.jackson.databind.JsonNode;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -54,7 +57,11 @@ final class Recipient {
                         in.aggregateFrames(1 << 20).receiveFrames()
                                 .doOnNext(frame -> {
                                     if (frame instanceof TextWebSocketFrame text) {
-                                        onText(text.text(), System.nanoTime());
+                                        long at = System.nanoTime();
+                                        ByteBuf content = text.content();
+                                        byte[] bytes = new byte[content.readableBytes()];
+                                        content.getBytes(content.readerIndex(), bytes);
+                                        onFrame(bytes, at);
                                     }
                                 })
                                 .then()))
@@ -80,37 +87,78 @@ final class Recipient {
         }
     }
 
-    void onText(String frame, long receivedAt) {
-        JsonNode node;
-        try {
-            node = JSON.readTree(frame);
+    /**
+     * One text frame, as UTF-8 bytes. The tool shares the machine's cores with the server, so it reads only
+     * what it checks: {@code type}, {@code roomId}, {@code seq}, and the message's {@code id} and {@code text}
+     * (which come first in a message), and stops there; the rest of the frame is never decoded.
+     */
+    void onFrame(byte[] frame, long receivedAt) {
+        String type = null;
+        String frameRoomId = null;
+        long seq = -1;
+        String id = null;
+        String text = null;
+        try (JsonParser p = JSON.createParser(frame)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                tally.malformed.increment();
+                return;
+            }
+            while (p.nextToken() == JsonToken.PROPERTY_NAME) {
+                String name = p.currentName();
+                JsonToken value = p.nextToken();
+                switch (name) {
+                    case "type" -> type = p.getString();
+                    case "roomId" -> frameRoomId = p.getString();
+                    case "seq" -> seq = p.getLongValue();
+                    case "message" -> {
+                        if (value != JsonToken.START_OBJECT) {
+                            p.skipChildren();
+                            break;
+                        }
+                        while (p.nextToken() == JsonToken.PROPERTY_NAME && (id == null || text == null)) {
+                            String field = p.currentName();
+                            p.nextToken();
+                            switch (field) {
+                                case "id" -> id = p.getString();
+                                case "text" -> text = p.getString();
+                                default -> p.skipChildren();
+                            }
+                        }
+                    }
+                    default -> p.skipChildren();
+                }
+                if (type != null && !type.equals("message.created")) {
+                    break;
+                }
+                if (type != null && frameRoomId != null && seq >= 0 && id != null && text != null) {
+                    break;
+                }
+            }
         } catch (RuntimeException e) {
             tally.malformed.increment();
             return;
         }
-        switch (node.path("type").asString("")) {
-            case "message.created" -> onMessage(node, receivedAt);
+        switch (type == null ? "" : type) {
+            case "message.created" -> onMessage(frameRoomId, seq, id, text, receivedAt);
             case "subscribed" -> subscribed.complete(null);
             case "heartbeat", "pong" -> { }
             case "resync" -> {
                 tally.resyncs.increment();
-                tally.note("resync for " + userId + ": " + frame);
+                tally.note("resync for " + userId + ": " + new String(frame, StandardCharsets.UTF_8));
             }
             case "error" -> {
+                String json = new String(frame, StandardCharsets.UTF_8);
                 tally.errorFrames.increment();
-                tally.note("error frame for " + userId + ": " + frame);
-                subscribed.completeExceptionally(new IllegalStateException(frame));
+                tally.note("error frame for " + userId + ": " + json);
+                subscribed.completeExceptionally(new IllegalStateException(json));
             }
             default -> tally.otherFrames.increment();
         }
     }
 
-    private void onMessage(JsonNode node, long receivedAt) {
-        long seq = node.path("seq").asLong(-1);
-        JsonNode message = node.path("message");
-        String id = message.path("id").asString("");
-        Marker marker = Marker.parse(message.path("text").asString(""));
-        if (marker == null || !roomId.equals(node.path("roomId").asString("")) || marker.room() != room) {
+    private void onMessage(String frameRoomId, long seq, String id, String text, long receivedAt) {
+        Marker marker = text == null ? null : Marker.parse(text);
+        if (marker == null || id == null || !roomId.equals(frameRoomId) || marker.room() != room) {
             tally.misrouted.increment();
             return;
         }
