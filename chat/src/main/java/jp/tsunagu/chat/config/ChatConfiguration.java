@@ -159,8 +159,9 @@ public class ChatConfiguration {
     @Bean
     MessageHandler messageHandler(RoomStore rooms, MembershipStore memberships, MessageStore messages, ReadStore reads,
                                   AttachmentStore attachments, RoomAccess access, RoomLinearizer linearizer,
-                                  RoomEventHub hub, HtmlSanitizer sanitizer, Clock clock) {
-        return new MessageHandler(rooms, memberships, messages, reads, attachments, access, linearizer, hub, sanitizer, clock);
+                                  RoomEventHub hub, HtmlSanitizer sanitizer, Clock clock, ChatProperties properties) {
+        return new MessageHandler(rooms, memberships, messages, reads, attachments, access, linearizer, hub, sanitizer,
+                clock, properties.roomQueueLimit(), properties.roomBusyRetryAfter());
     }
 
     /** Imports from external SNS; used by the bridge, which is trusted (no membership check). */

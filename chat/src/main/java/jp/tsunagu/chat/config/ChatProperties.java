@@ -16,10 +16,14 @@ import org.springframework.util.unit.DataSize;
  *                  common proxies and mobile carriers
  * @param sendQueue per-connection send queue length (see {@code StreamConnection})
  * @param hubs fan-out threads; 0 means 2 × available processors
+ * @param roomQueueLimit changes a room may have waiting for their turn (posts, edits, deletes, stamps, reads);
+ *                       beyond it a client's change is refused with 429 and {@code Retry-After}. 64 is about
+ *                       a quarter of a second of a busy room's turns on a small server; 0 means no limit
+ * @param roomBusyRetryAfter the {@code Retry-After} of that refusal
  */
 @ConfigurationProperties("tsunagu.chat")
 public record ChatProperties(DataSize maxUploadSize, Path uploadWorkDir, Duration heartbeat, Integer sendQueue,
-                             Integer hubs) {
+                             Integer hubs, Integer roomQueueLimit, Duration roomBusyRetryAfter) {
 
     public ChatProperties {
         maxUploadSize = maxUploadSize == null ? DataSize.ofMegabytes(20) : maxUploadSize;
@@ -27,5 +31,7 @@ public record ChatProperties(DataSize maxUploadSize, Path uploadWorkDir, Duratio
         heartbeat = heartbeat == null ? Duration.ofSeconds(25) : heartbeat;
         sendQueue = sendQueue == null ? 256 : sendQueue;
         hubs = hubs == null || hubs <= 0 ? 2 * Runtime.getRuntime().availableProcessors() : hubs;
+        roomQueueLimit = roomQueueLimit == null ? 64 : roomQueueLimit <= 0 ? Integer.MAX_VALUE : roomQueueLimit;
+        roomBusyRetryAfter = roomBusyRetryAfter == null ? Duration.ofSeconds(1) : roomBusyRetryAfter;
     }
 }

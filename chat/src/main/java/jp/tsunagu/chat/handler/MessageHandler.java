@@ -1,6 +1,7 @@
 package jp.tsunagu.chat.handler;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -57,10 +58,26 @@ public final class MessageHandler {
     private final RoomEventPublisher events;
     private final HtmlSanitizer sanitizer;
     private final Clock clock;
+    private final int roomQueueLimit;
+    private final Duration roomBusyRetryAfter;
 
     public MessageHandler(RoomStore rooms, MembershipStore memberships, MessageStore messages, ReadStore reads,
                           AttachmentStore attachments, RoomAccess access, RoomLinearizer linearizer,
                           RoomEventPublisher events, HtmlSanitizer sanitizer, Clock clock) {
+        this(rooms, memberships, messages, reads, attachments, access, linearizer, events, sanitizer, clock,
+                Integer.MAX_VALUE, Duration.ofSeconds(1));
+    }
+
+    /**
+     * @param roomQueueLimit changes a room may have waiting for its turn; a change beyond that is refused at
+     *                       once with 429 and {@code Retry-After: roomBusyRetryAfter} (admission control)
+     */
+    public MessageHandler(RoomStore rooms, MembershipStore memberships, MessageStore messages, ReadStore reads,
+                          AttachmentStore attachments, RoomAccess access, RoomLinearizer linearizer,
+                          RoomEventPublisher events, HtmlSanitizer sanitizer, Clock clock, int roomQueueLimit,
+                          Duration roomBusyRetryAfter) {
+        this.roomQueueLimit = roomQueueLimit;
+        this.roomBusyRetryAfter = roomBusyRetryAfter;
         this.rooms = rooms;
         this.mentionResolver = new MentionResolver(memberships);
         this.messages = messages;
@@ -98,7 +115,7 @@ public final class MessageHandler {
 
         // Membership is checked first (404 for non-members); whether the room still exists and is not archived
         // is checked by the same command that takes its sequence number (RoomAccess.nextSeqForWrite).
-        return linearizer.run(roomId, () -> access.requireMembership(user, roomId)
+        return turn(roomId, () -> access.requireMembership(user, roomId)
                 .flatMap(member -> {
                     Mono<Posted> fresh = Mono.defer(() -> create(user, roomId, member, id, content, priority, parentId,
                             attachmentIds, mentions, requestHash));
@@ -184,7 +201,7 @@ public final class MessageHandler {
     public Mono<MessageView> edit(CareUser user, String roomId, String messageId, Requests.EditMessage request) {
         Ids.require("roomId", roomId);
         Ids.require("messageId", messageId);
-        return linearizer.run(roomId, () -> access.requireWritable(user, roomId)
+        return turn(roomId, () -> access.requireWritable(user, roomId)
                 .then(ownMessage(roomId, messageId))
                 .flatMap(m -> {
                     if (!m.author().userId().equals(user.id())) {
@@ -211,7 +228,7 @@ public final class MessageHandler {
     public Mono<MessageView> delete(CareUser user, String roomId, String messageId) {
         Ids.require("roomId", roomId);
         Ids.require("messageId", messageId);
-        return linearizer.run(roomId, () -> access.requireWritable(user, roomId)
+        return turn(roomId, () -> access.requireWritable(user, roomId)
                 .flatMap(member -> ownMessage(roomId, messageId).flatMap(m -> {
                     boolean mayDelete = m.author().userId().equals(user.id()) || member.membership().role().canManage();
                     if (!mayDelete) {
@@ -233,7 +250,7 @@ public final class MessageHandler {
         Ids.require("messageId", messageId);
         Stamp stamp = Stamp.parse(stampCode).orElseThrow(() -> ApiException.invalid("stamp",
                 "must be one of viewed, accepted, thanked, good, completed"));
-        return linearizer.run(roomId, () -> access.requireWritable(user, roomId)
+        return turn(roomId, () -> access.requireWritable(user, roomId)
                 .then(ownMessage(roomId, messageId))
                 .flatMap(m -> {
                     if (m.isDeleted()) {
@@ -256,7 +273,7 @@ public final class MessageHandler {
      */
     public Mono<ReadView> markRead(CareUser user, String roomId, long upToSeq) {
         Ids.require("roomId", roomId);
-        return linearizer.run(roomId, () -> access.require(user, roomId).flatMap(member -> {
+        return turn(roomId, () -> access.require(user, roomId).flatMap(member -> {
             long target = Math.min(upToSeq, member.room().seq());
             return reads.find(roomId, user.id())
                     .filter(r -> r.upToSeq() >= target)
@@ -271,6 +288,11 @@ public final class MessageHandler {
                         return view;
                     })));
         }));
+    }
+
+    /** The room's turn, refused with 429 when too many changes of the room are already waiting. */
+    private <T> Mono<T> turn(String roomId, java.util.function.Supplier<Mono<T>> task) {
+        return linearizer.run(roomId, roomQueueLimit, () -> ApiException.roomBusy(roomBusyRetryAfter), task);
     }
 
     private MessageView publish(String type, Message m) {

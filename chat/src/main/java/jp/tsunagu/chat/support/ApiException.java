@@ -1,5 +1,6 @@
 package jp.tsunagu.chat.support;
 
+import java.time.Duration;
 import java.util.List;
 
 import org.springframework.http.HttpStatus;
@@ -15,12 +16,23 @@ public class ApiException extends RuntimeException {
     private final HttpStatus status;
     private final String type;
     private final List<FieldError> errors;
+    private final Duration retryAfter;
 
     public ApiException(HttpStatus status, String type, String detail, List<FieldError> errors) {
+        this(status, type, detail, errors, null);
+    }
+
+    private ApiException(HttpStatus status, String type, String detail, List<FieldError> errors, Duration retryAfter) {
         super(detail, null, false, false);
         this.status = status;
         this.type = type;
         this.errors = errors == null ? List.of() : List.copyOf(errors);
+        this.retryAfter = retryAfter;
+    }
+
+    /** When to try again ({@code Retry-After}), or null. */
+    public Duration retryAfter() {
+        return retryAfter;
     }
 
     public HttpStatus status() {
@@ -60,6 +72,13 @@ public class ApiException extends RuntimeException {
     public static ApiException unprocessable(String field, String message) {
         return new ApiException(HttpStatus.UNPROCESSABLE_CONTENT, "unprocessable", field + ": " + message,
                 List.of(new FieldError(field, message)));
+    }
+
+    /** The room has too many changes waiting for their turn; the client retries after {@code retryAfter}. */
+    public static ApiException roomBusy(Duration retryAfter) {
+        return new ApiException(HttpStatus.TOO_MANY_REQUESTS, "room-busy",
+                "the room has too many changes waiting; retry later (with the same Idempotency-Key)", List.of(),
+                retryAfter);
     }
 
     public static ApiException tooLarge(String field, String detail) {

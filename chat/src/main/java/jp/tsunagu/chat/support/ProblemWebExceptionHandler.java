@@ -73,6 +73,10 @@ public final class ProblemWebExceptionHandler implements WebExceptionHandler, Or
         response.setStatusCode(problem.status());
         response.getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
         response.getHeaders().setContentLength(bytes.length);
+        if (ex instanceof ApiException api && api.retryAfter() != null) {
+            response.getHeaders().set(HttpHeaders.RETRY_AFTER,
+                    Long.toString(Math.max(1, (api.retryAfter().toMillis() + 999) / 1000)));
+        }
         if (problem.status() == HttpStatus.UNAUTHORIZED && !response.getHeaders().containsHeader(HttpHeaders.WWW_AUTHENTICATE)) {
             response.getHeaders().set(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
         }

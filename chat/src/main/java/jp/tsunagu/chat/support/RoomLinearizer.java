@@ -21,9 +21,33 @@ import reactor.core.publisher.Mono;
 public final class RoomLinearizer {
 
     private final Map<String, CompletableFuture<Void>> tails = new ConcurrentHashMap<>();
+    /** Tasks of each room queued or running; a room with none has no entry. */
+    private final Map<String, Integer> queued = new ConcurrentHashMap<>();
 
     public <T> Mono<T> run(String roomId, Supplier<Mono<T>> task) {
+        return run(roomId, Integer.MAX_VALUE, null, task);
+    }
+
+    /**
+     * As {@link #run(String, Supplier)}, but refused with {@code refusal} (nothing runs, nothing is queued)
+     * when the room already has {@code limit} tasks queued or running: admission control, so that a room
+     * flooded faster than it can be served answers at once instead of after an ever longer wait.
+     */
+    public <T> Mono<T> run(String roomId, int limit, Supplier<? extends RuntimeException> refusal,
+                           Supplier<Mono<T>> task) {
         return Mono.defer(() -> {
+            boolean[] admitted = {false};
+            queued.compute(roomId, (room, n) -> {
+                int count = n == null ? 0 : n;
+                if (count >= limit) {
+                    return n;
+                }
+                admitted[0] = true;
+                return count + 1;
+            });
+            if (!admitted[0]) {
+                return Mono.error(refusal.get());
+            }
             CompletableFuture<Void> mine = new CompletableFuture<>();
             CompletableFuture<Void> previous = tails.put(roomId, mine);
             CompletableFuture<Void> turn = previous == null ? CompletableFuture.completedFuture(null) : previous;
@@ -35,6 +59,7 @@ public final class RoomLinearizer {
                 }
             }, TRAMPOLINE);
             result.whenComplete((value, error) -> {
+                queued.computeIfPresent(roomId, (room, n) -> n <= 1 ? null : n - 1);
                 tails.remove(roomId, mine);
                 mine.complete(null);
             });
@@ -70,6 +95,11 @@ public final class RoomLinearizer {
             }
         }
     };
+
+    /** Tasks of the room queued or running; for tests. */
+    public int queued(String roomId) {
+        return queued.getOrDefault(roomId, 0);
+    }
 
     /** Rooms with a task queued or running; for metrics and tests. */
     public int busyRooms() {

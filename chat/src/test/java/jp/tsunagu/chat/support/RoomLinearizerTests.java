@@ -243,4 +243,47 @@ class RoomLinearizerTests {
         assertThat(failed).hasValue(0);
         assertThat(linearizer.busyRooms()).isZero();
     }
+
+    @Test
+    void aRoomWithLimitTasksWaitingRefusesTheNextAtOnceWithoutRunningItAndAdmitsAgainWhenOneEnds() {
+        Sinks.Empty<Void> gate = Sinks.empty();
+        List<java.util.concurrent.CompletableFuture<Integer>> held = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            int n = i;
+            held.add(linearizer.run("r", 3, () -> new IllegalStateException("busy"), () -> gate.asMono().thenReturn(n))
+                    .toFuture());
+        }
+        assertThat(linearizer.queued("r")).isEqualTo(3);
+        AtomicBoolean ran = new AtomicBoolean();
+        StepVerifier.create(linearizer.run("r", 3, () -> new IllegalStateException("busy"), () -> {
+                    ran.set(true);
+                    return Mono.just(99);
+                }))
+                .expectErrorMessage("busy").verify(WAIT);
+        assertThat(ran).isFalse();
+        assertThat(linearizer.queued("r")).isEqualTo(3);
+        StepVerifier.create(linearizer.run("other", 3, () -> new IllegalStateException("busy"), () -> Mono.just(1)))
+                .expectNext(1).expectComplete().verify(WAIT);
+
+        gate.tryEmitEmpty();
+        assertThat(held.stream().map(java.util.concurrent.CompletableFuture::join).toList()).containsExactly(0, 1, 2);
+        assertThat(linearizer.queued("r")).isZero();
+        StepVerifier.create(linearizer.run("r", 3, () -> new IllegalStateException("busy"), () -> Mono.just(7)))
+                .expectNext(7).expectComplete().verify(WAIT);
+        assertThat(linearizer.queued("r")).isZero();
+        assertThat(linearizer.busyRooms()).isZero();
+    }
+
+    @Test
+    void failedAndUnboundedTasksCountWhileQueuedAndLeaveNoCountBehind() {
+        StepVerifier.create(linearizer.run("r", () -> Mono.error(new IllegalArgumentException("no"))))
+                .expectErrorMessage("no").verify(WAIT);
+        StepVerifier.create(linearizer.run("r", 1, () -> new IllegalStateException("busy"), () -> {
+                    throw new IllegalArgumentException("thrown");
+                }))
+                .expectErrorMessage("thrown").verify(WAIT);
+        assertThat(linearizer.queued("r")).isZero();
+        StepVerifier.create(linearizer.run("r", 1, () -> new IllegalStateException("busy"), () -> Mono.just(1)))
+                .expectNext(1).expectComplete().verify(WAIT);
+    }
 }

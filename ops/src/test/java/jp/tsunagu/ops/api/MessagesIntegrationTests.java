@@ -1,17 +1,25 @@
 package jp.tsunagu.ops.api;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.http.MediaType;
 
+import jp.tsunagu.chat.support.RoomLinearizer;
 import jp.tsunagu.ops.support.IntegrationTestSupport;
+import reactor.core.publisher.Sinks;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Messages as a care team uses them: posting, threads, edits, deletion, stamps, reads and mentions. */
 class MessagesIntegrationTests extends IntegrationTestSupport {
+
+    @Autowired
+    private RoomLinearizer linearizer;
 
     @Test
     void htmlIsSanitisedAndPlainTextAlwaysKept() {
@@ -205,6 +213,38 @@ class MessagesIntegrationTests extends IntegrationTestSupport {
                 .contentType(MediaType.APPLICATION_JSON).bodyValue(Map.of("text", "部外者"))
                 .exchange().expectStatus().isNotFound();
         assertThat(roomSeq(t)).isEqualTo(seq);
+    }
+
+    /**
+     * Admission control: a room with {@code tsunagu.chat.room-queue-limit} (64) changes waiting for their
+     * turn refuses the next one at once with 429 and Retry-After, stores nothing, and serves again when the
+     * queue drains. The test holds the room's turn through the server's own linearizer.
+     */
+    @Test
+    void aRoomWithTooManyChangesWaitingAnswers429WithRetryAfterAndServesAgainWhenItDrains() {
+        Team t = team();
+        long seq = roomSeq(t);
+        Sinks.Empty<Void> gate = Sinks.empty();
+        List<CompletableFuture<Void>> held = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            held.add(linearizer.run(t.roomId(), gate::asMono).toFuture());
+        }
+        try {
+            as(t.nurse()).post().uri("/api/v1/rooms/{r}/messages", t.roomId()).contentType(MediaType.APPLICATION_JSON)
+                    .bodyValue(Map.of("text", "混雑中の投稿")).exchange().expectStatus().isEqualTo(429)
+                    .expectHeader().valueEquals("Retry-After", "1")
+                    .expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                    .expectBody().jsonPath("$.type").isEqualTo("/problems/room-busy");
+            // Other rooms are not affected.
+            Team other = team();
+            post(other.nurse(), other.roomId(), "別の部屋は通常どおり");
+        } finally {
+            gate.tryEmitEmpty();
+        }
+        CompletableFuture.allOf(held.toArray(CompletableFuture[]::new)).join();
+        assertThat(roomSeq(t)).isEqualTo(seq);
+        post(t.nurse(), t.roomId(), "空いたので投稿");
+        assertThat(roomSeq(t)).isEqualTo(seq + 1);
     }
 
     private long roomSeq(Team t) {
