@@ -2,6 +2,7 @@ package jp.tsunagu.chat.room;
 
 import java.time.Instant;
 import java.util.Collection;
+import java.util.List;
 
 import org.springframework.data.domain.Sort;
 import org.springframework.data.mongodb.core.FindAndModifyOptions;
@@ -10,11 +11,11 @@ import org.springframework.data.mongodb.core.query.Criteria;
 import org.springframework.data.mongodb.core.query.Query;
 import org.springframework.data.mongodb.core.query.Update;
 
+import org.bson.Document;
 import org.bson.conversions.Bson;
 import org.bson.types.ObjectId;
 import org.springframework.data.core.TypeInformation;
 
-import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.FindOneAndUpdateOptions;
 import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.ReturnDocument;
@@ -61,10 +62,13 @@ public final class MongoRoomStore implements RoomStore {
         // The raw driver with a projection: only the counter comes back, no room document to map.
         return mongo.getCollection(mongo.getCollectionName(CareRoom.class))
                 .flatMap(c -> Mono.from(c.findOneAndUpdate(
-                        Filters.and(Filters.eq("_id", mongoId(roomId)), Filters.ne("archived", true)),
+                        new Document("_id", mongoId(roomId)).append("archived", new Document("$ne", true)),
                         Updates.inc("seq", 1L), SEQ_ONLY)))
                 .map(d -> ((Number) d.get("seq")).longValue());
     }
+
+    // Filters keep _id at the top level ({_id: …, other: …}), as Spring Data writes them: the embedded
+    // mongo-java-server looks a document up by id only then, and scans the collection for {$and: [{_id: …}, …]}.
 
     /** A String id as Spring Data stores it: as an ObjectId when it is one in hex, else as the string. */
     static Object mongoId(String id) {
@@ -92,8 +96,9 @@ public final class MongoRoomStore implements RoomStore {
     public Mono<Void> recordLastMessage(String roomId, LastMessage last) {
         // Once per post: the raw driver, skipping Spring Data's query and update mapping (which cost more than
         // the command itself); the preview document is still written by the converter, as it is read.
-        Bson filter = Filters.and(Filters.eq("_id", mongoId(roomId)),
-                Filters.or(Filters.eq("lastMessage", null), Filters.lte("lastMessage.seq", last.seq())));
+        Bson filter = new Document("_id", mongoId(roomId))
+                .append("$or", List.of(new Document("lastMessage", null),
+                        new Document("lastMessage.seq", new Document("$lte", last.seq()))));
         Object preview = mongo.getConverter().convertToMongoType(last, LAST_MESSAGE);
         Bson update = last.createdAt() == null ? Updates.set("lastMessage", preview)
                 : Updates.combine(Updates.set("lastMessage", preview), Updates.max("lastActivityAt", last.createdAt()));
