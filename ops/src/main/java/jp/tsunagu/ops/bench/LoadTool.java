@@ -53,6 +53,14 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public final class LoadTool {
 
+    /**
+     * JVM options of the started server unless {@code --server-jvm-opts} says otherwise: on the 2-core machine
+     * of docs/BENCHMARKS.md the parallel collector and two HTTP event-loop threads (Reactor Netty's default is
+     * four) cut the server's CPU per post (measured there; G1 runs at the issue's settings varied between 88
+     * and 196 accepted posts/s). Production sets its own JVM options (docs/OPERATIONS.md).
+     */
+    static final String DEFAULT_SERVER_JVM_OPTS = "-XX:+UseParallelGC -Dreactor.netty.ioWorkerCount=2";
+
     static final String USAGE = """
             usage: ops/bin/loadtest [options]
               --rooms N             group rooms (200)
@@ -68,7 +76,8 @@ public final class LoadTool {
               --server-pid PID      with --url: the server's process id, for jcmd heap figures and CPU
               --jar PATH            server jar to start (ops/target/tsunagu-ops.jar)
               --server-heap SIZE    -Xmx of the started server (1g)
-              --server-jvm-opts S   more JVM options for the started server, space separated
+              --server-jvm-opts S   JVM options for the started server, space separated, replacing the
+                                    default "-XX:+UseParallelGC -Dreactor.netty.ioWorkerCount=2"
               --http-connections N  REST connection pool size of the tool (512)
               --connect-concurrency N  WebSocket handshakes in flight while connecting (128)
             """;
@@ -110,7 +119,7 @@ public final class LoadTool {
                     throw new IllegalArgumentException("unknown option --" + k);
                 }
             }
-            String jvm = a.getOrDefault("server-jvm-opts", "").trim();
+            String jvm = a.getOrDefault("server-jvm-opts", DEFAULT_SERVER_JVM_OPTS).trim();
             Options o = new Options(a.get("url"), a.containsKey("key-file") ? Path.of(a.get("key-file")) : null,
                     a.getOrDefault("issuer", "urn:tsunagu:demo"), Long.parseLong(a.getOrDefault("server-pid", "-1")),
                     Path.of(a.getOrDefault("jar", defaultJar())), a.getOrDefault("server-heap", "1g"),
