@@ -151,14 +151,15 @@ public final class MessageHandler {
                                 "no attachment of yours in this room")))
                         .map(MessageHandler::ref))
                 .collectList();
-        Mono<List<String>> mentioned = resolveMentions(member.room(), user.id(), mentions);
+        Mono<List<String>> mentioned = resolveMentions(roomId, user.id(), mentions);
         return Mono.zip(threadRoot, refs, mentioned)
-                .flatMap(t -> access.nextSeqForWrite(roomId).flatMap(seq -> {
+                .flatMap(t -> access.nextSeqForWrite(roomId).flatMap(taken -> {
                     Instant now = clock.instant();
+                    long seq = taken.seq();
                     Message m = new Message(id, roomId, seq, seq, Message.Change.CREATED, author(member),
                             content.text(), content.html(), parentId, t.getT1().isEmpty() ? null : t.getT1(), priority,
                             mentions, t.getT3(), t.getT2(), Map.of(), List.of(), now, null, null, requestHash, null,
-                            pendingDeliveries(member.room(), now));
+                            pendingDeliveries(taken.bridges(), now));
                     return messages.insert(m);
                 }))
                 .flatMap(m -> rooms.recordLastMessage(roomId, lastMessage(m)).thenReturn(m))
@@ -170,21 +171,21 @@ public final class MessageHandler {
     }
 
     /** An id of a person or station of an SNS the room is bridged to: {@code ext:<instance>:<id>}. */
-    private static boolean ofBridgedSns(CareRoom room, String id) {
-        if (!id.startsWith("ext:") || room.bridges() == null) {
+    private static boolean ofBridgedSns(List<String> bridges, String id) {
+        if (!id.startsWith("ext:") || bridges == null) {
             return false;
         }
         int end = id.indexOf(':', 4);
-        return end > 4 && room.bridges().contains(id.substring(4, end));
+        return end > 4 && bridges.contains(id.substring(4, end));
     }
 
     /** A message posted in a bridged room is pending for each SNS it goes to, from its first write on. */
-    private static Map<String, Delivery> pendingDeliveries(CareRoom room, Instant now) {
-        if (room.bridges() == null || room.bridges().isEmpty()) {
+    private static Map<String, Delivery> pendingDeliveries(List<String> bridges, Instant now) {
+        if (bridges == null || bridges.isEmpty()) {
             return null;
         }
         Map<String, Delivery> out = new LinkedHashMap<>();
-        room.bridges().forEach(instance -> out.put(instance, Delivery.pending(now)));
+        bridges.forEach(instance -> out.put(instance, Delivery.pending(now)));
         return out;
     }
 
@@ -193,8 +194,15 @@ public final class MessageHandler {
      * stations of an SNS the room is bridged to ({@code ext:<instance>:<id>}) may be named too: the bridge
      * mentions them there; here they reach no one.
      */
-    private Mono<List<String>> resolveMentions(CareRoom room, String authorId, Message.Mentions mentions) {
-        return mentionResolver.resolve(room.id(), authorId, mentions, true, id -> ofBridgedSns(room, id));
+    private Mono<List<String>> resolveMentions(String roomId, String authorId, Message.Mentions mentions) {
+        // The room is read only for a mention of an SNS person or station: the common post skips that command.
+        boolean namesElsewhere = mentions.users().stream().anyMatch(u -> u.startsWith("ext:"))
+                || mentions.facilities().stream().anyMatch(f -> f.startsWith("ext:"));
+        Mono<List<String>> bridges = namesElsewhere
+                ? rooms.findById(roomId).map(r -> r.bridges() == null ? List.<String>of() : r.bridges())
+                        .defaultIfEmpty(List.of())
+                : Mono.just(List.of());
+        return bridges.flatMap(b -> mentionResolver.resolve(roomId, authorId, mentions, true, id -> ofBridgedSns(b, id)));
     }
 
     /** Edits one's own message; the previous version stays in the history members can read. */

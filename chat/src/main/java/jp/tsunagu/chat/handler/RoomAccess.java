@@ -52,9 +52,9 @@ public final class RoomAccess {
      * Takes the room's next sequence number for a write: 409 if the room is archived, 404 if it is gone. The
      * room is read only when the number could not be taken.
      */
-    public Mono<Long> nextSeqForWrite(String roomId) {
+    public Mono<RoomStore.SeqTaken> nextSeqForWrite(String roomId) {
         return rooms.nextSeqIfWritable(roomId).switchIfEmpty(Mono.defer(() -> rooms.findById(roomId)
-                .flatMap(room -> Mono.<Long>error(room.archived()
+                .flatMap(room -> Mono.<RoomStore.SeqTaken>error(room.archived()
                         ? ApiException.conflict("room-archived", "the room is archived and read-only")
                         : new IllegalStateException("room " + roomId + " is writable but its number was not taken")))
                 .switchIfEmpty(Mono.error(() -> ApiException.notFound("room")))));

@@ -58,13 +58,13 @@ public final class MongoRoomStore implements RoomStore {
     }
 
     @Override
-    public Mono<Long> nextSeqIfWritable(String roomId) {
-        // The raw driver with a projection: only the counter comes back, no room document to map.
+    public Mono<SeqTaken> nextSeqIfWritable(String roomId) {
+        // The raw driver with a projection: only the counter and the bridges come back, no room document to map.
         return mongo.getCollection(mongo.getCollectionName(CareRoom.class))
                 .flatMap(c -> Mono.from(c.findOneAndUpdate(
                         new Document("_id", mongoId(roomId)).append("archived", new Document("$ne", true)),
-                        Updates.inc("seq", 1L), SEQ_ONLY)))
-                .map(d -> ((Number) d.get("seq")).longValue());
+                        Updates.inc("seq", 1L), SEQ_AND_BRIDGES)))
+                .map(d -> new SeqTaken(((Number) d.get("seq")).longValue(), d.getList("bridges", String.class, List.of())));
     }
 
     // Filters keep _id at the top level ({_id: …, other: …}), as Spring Data writes them: the embedded
@@ -75,8 +75,8 @@ public final class MongoRoomStore implements RoomStore {
         return ObjectId.isValid(id) ? new ObjectId(id) : id;
     }
 
-    private static final FindOneAndUpdateOptions SEQ_ONLY = new FindOneAndUpdateOptions()
-            .returnDocument(ReturnDocument.AFTER).projection(Projections.include("seq"));
+    private static final FindOneAndUpdateOptions SEQ_AND_BRIDGES = new FindOneAndUpdateOptions()
+            .returnDocument(ReturnDocument.AFTER).projection(Projections.include("seq", "bridges"));
 
     @Override
     public Mono<CareRoom> markArchived(String roomId, String by, Instant at, long seq) {

@@ -22,9 +22,14 @@ public interface RoomStore {
 
     /**
      * As {@link #nextSeq}, but only for a room that exists and is not archived; empty otherwise (nothing is
-     * taken). One command instead of reading the room and then taking the number.
+     * taken). One command instead of reading the room and then taking the number; it also returns the
+     * connector instances the room is bridged to, which a new message starts pending for.
      */
-    Mono<Long> nextSeqIfWritable(String roomId);
+    Mono<SeqTaken> nextSeqIfWritable(String roomId);
+
+    /** A sequence number taken for a write, with the room's bridges at that moment. */
+    record SeqTaken(long seq, java.util.List<String> bridges) {
+    }
 
     Mono<CareRoom> markArchived(String roomId, String by, Instant at, long seq);
 
