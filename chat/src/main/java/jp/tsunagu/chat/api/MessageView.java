@@ -19,7 +19,15 @@ public record MessageView(String id, String roomId, long seq, long changeSeq, Au
                           String html, String parentId, String threadRootId, String priority, MentionsView mentions,
                           List<AttachmentView> attachments, List<StampView> stamps, Instant createdAt,
                           Instant editedAt, int editCount, DeletionView deleted, OriginView origin,
-                          List<DeliveryView> delivery) {
+                          List<DeliveryView> delivery, ExcerptCardView excerpt) {
+
+    /**
+     * An excerpt card's references, the same for every reader; the data is read per reader from
+     * {@code GET /api/v1/rooms/{roomId}/messages/{id}/excerpt}.
+     */
+    public record ExcerptCardView(String grantId, String kind, List<String> categories, int days, List<String> codes,
+                                  String grantState, String href) {
+    }
 
     /** Code of an external author's profession that maps to none of {@link jp.tsunagu.chat.identity.Profession}. */
     public static final String OTHER_PROFESSION = "other";
@@ -100,6 +108,9 @@ public record MessageView(String id, String roomId, long seq, long changeSeq, Au
                 attachments, stamps, m.createdAt(), m.editedAt(), m.edits() == null ? 0 : m.edits().size(),
                 m.deleted() == null ? null : new DeletionView(m.deleted().by(), m.deleted().at()),
                 m.origin() == null ? null : new OriginView(m.origin().instanceId(), m.origin().externalId()),
-                DeliveryView.of(m));
+                DeliveryView.of(m),
+                m.excerpt() == null ? null : new ExcerptCardView(m.excerpt().grantId(), m.excerpt().kind(),
+                        m.excerpt().categories(), m.excerpt().days(), m.excerpt().codes(), m.excerpt().grantState(),
+                        "/api/v1/rooms/" + m.roomId() + "/messages/" + m.id() + "/excerpt"));
     }
 }

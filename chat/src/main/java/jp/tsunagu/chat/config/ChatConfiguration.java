@@ -59,7 +59,7 @@ import tools.jackson.databind.type.LogicalType;
  */
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties({ChatProperties.class, ClaimNames.class})
-@Import({SecurityConfiguration.class, OpenApiConfiguration.class})
+@Import({SecurityConfiguration.class, OpenApiConfiguration.class, ConsentConfiguration.class})
 public class ChatConfiguration {
 
     /** Static: a post-processor must exist before the beans it wraps. */

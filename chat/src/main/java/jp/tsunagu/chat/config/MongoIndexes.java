@@ -1,5 +1,11 @@
 package jp.tsunagu.chat.config;
 
+import jp.tsunagu.chat.audit.AccessLogEntry;
+import jp.tsunagu.chat.consent.BreakGlass;
+import jp.tsunagu.chat.consent.ConsentGrant;
+import jp.tsunagu.chat.consent.ConsentRequest;
+import jp.tsunagu.chat.consent.ProxyAuthority;
+
 import java.time.Duration;
 
 import org.springframework.beans.factory.InitializingBean;
@@ -42,7 +48,16 @@ public final class MongoIndexes implements InitializingBean {
                 mongo.indexOps(ReadReceipt.class).createIndex(new Index().on("roomId", Sort.Direction.ASC).on("seq", Sort.Direction.ASC)),
                 mongo.indexOps(ReadReceipt.class).createIndex(new Index().on("roomId", Sort.Direction.ASC).on("upToSeq", Sort.Direction.ASC)),
                 mongo.indexOps(CareRoom.class).createIndex(new Index().on("lastActivityAt", Sort.Direction.DESC)),
-                mongo.indexOps(Attachment.class).createIndex(new Index().on("roomId", Sort.Direction.ASC)))
+                mongo.indexOps(Attachment.class).createIndex(new Index().on("roomId", Sort.Direction.ASC)),
+                mongo.indexOps(Message.class).createIndex(new Index().on("excerpt.grantId", Sort.Direction.ASC).sparse()),
+                mongo.indexOps(ConsentGrant.class).createIndex(new Index().on("grantId", Sort.Direction.ASC).on("version", Sort.Direction.DESC)),
+                mongo.indexOps(ConsentGrant.class).createIndex(new Index().on("roomId", Sort.Direction.ASC)),
+                mongo.indexOps(ConsentGrant.class).createIndex(new Index().on("status", Sort.Direction.ASC).on("validUntil", Sort.Direction.ASC)),
+                mongo.indexOps(ConsentRequest.class).createIndex(new Index().on("roomId", Sort.Direction.ASC).on("requestedAt", Sort.Direction.DESC)),
+                mongo.indexOps(ProxyAuthority.class).createIndex(new Index().on("residentId", Sort.Direction.ASC)),
+                mongo.indexOps(AccessLogEntry.class).createIndex(new Index().on("residentId", Sort.Direction.ASC).on("_id", Sort.Direction.DESC)),
+                mongo.indexOps(AccessLogEntry.class).createIndex(new Index().on("at", Sort.Direction.ASC)),
+                mongo.indexOps(BreakGlass.class).createIndex(new Index().on("reviewed", Sort.Direction.ASC).on("openedAt", Sort.Direction.DESC)))
                 .then().block(TIMEOUT);
     }
 }

@@ -99,6 +99,21 @@ public final class MessageHandler {
      * a restart or on another node, returns the stored message and never creates a second one.
      */
     public Mono<Posted> post(CareUser user, String roomId, Requests.PostMessage request, String idempotencyKey) {
+        return post(user, roomId, request, idempotencyKey, null);
+    }
+
+    /**
+     * Posts an excerpt card: a message whose text says what is shared and whose {@code excerpt} holds only the
+     * references. The caller (the consent service) has checked the grant; the usual post rules apply.
+     */
+    public Mono<Posted> postExcerpt(CareUser user, String roomId, String text, Message.Excerpt excerpt,
+                                    String idempotencyKey) {
+        return post(user, roomId, new Requests.PostMessage(text, null, null, null, null, null), idempotencyKey,
+                excerpt);
+    }
+
+    private Mono<Posted> post(CareUser user, String roomId, Requests.PostMessage request, String idempotencyKey,
+                              Message.Excerpt excerpt) {
         Ids.require("roomId", roomId);
         Content content = content(request.text(), request.html(), request.attachmentIds());
         Priority priority = priority(request.priority());
@@ -110,7 +125,7 @@ public final class MessageHandler {
                         userIds("mentions.facilities", mentionsIn.facilities()), Boolean.TRUE.equals(mentionsIn.room()));
         String key = idempotencyKey(idempotencyKey);
         String requestHash = Ids.derived(content.text(), Objects.toString(content.html()), Objects.toString(parentId),
-                priority.name(), mentions.toString(), attachmentIds.toString());
+                priority.name(), mentions.toString(), attachmentIds.toString(), Objects.toString(excerpt));
         String id = key == null ? Ids.newId() : Ids.derived("message", user.id(), key);
 
         // Membership is checked first (404 for non-members); whether the room still exists and is not archived
@@ -118,7 +133,7 @@ public final class MessageHandler {
         return turn(roomId, () -> access.requireMembership(user, roomId)
                 .flatMap(member -> {
                     Mono<Posted> fresh = Mono.defer(() -> create(user, roomId, member, id, content, priority, parentId,
-                            attachmentIds, mentions, requestHash));
+                            attachmentIds, mentions, requestHash, excerpt));
                     // Without a key the id is a new ObjectId that cannot exist yet: looking it up would only cost
                     // a database round trip on the room's turn (measured with the load tool, docs/BENCHMARKS.md).
                     return key == null ? fresh : messages.findById(id)
@@ -138,7 +153,7 @@ public final class MessageHandler {
 
     private Mono<Posted> create(CareUser user, String roomId, Membership member, String id, Content content,
                                 Priority priority, String parentId, List<String> attachmentIds,
-                                Message.Mentions mentions, String requestHash) {
+                                Message.Mentions mentions, String requestHash, Message.Excerpt excerpt) {
         Mono<String> threadRoot = parentId == null ? Mono.just("") : messages.findById(parentId)
                 .filter(p -> p.roomId().equals(roomId))
                 .switchIfEmpty(Mono.error(() -> ApiException.unprocessable("parentId", "no such message in this room")))
@@ -159,7 +174,7 @@ public final class MessageHandler {
                     Message m = new Message(id, roomId, seq, seq, Message.Change.CREATED, author(member),
                             content.text(), content.html(), parentId, t.getT1().isEmpty() ? null : t.getT1(), priority,
                             mentions, t.getT3(), t.getT2(), Map.of(), List.of(), now, null, null, requestHash, null,
-                            pendingDeliveries(taken.bridges(), now));
+                            pendingDeliveries(taken.bridges(), now), null, excerpt);
                     return messages.insert(m);
                 }))
                 .flatMap(m -> rooms.recordLastMessage(roomId, lastMessage(m)).thenReturn(m))
@@ -203,6 +218,32 @@ public final class MessageHandler {
                         .defaultIfEmpty(List.of())
                 : Mono.just(List.of());
         return bridges.flatMap(b -> mentionResolver.resolve(roomId, authorId, mentions, true, id -> ofBridgedSns(b, id)));
+    }
+
+    /** The author of notices the service itself posts (no member wrote them). */
+    public static final Message.Author SERVICE_AUTHOR = new Message.Author("service:tsunagu", "つなぐ (お知らせ)", null,
+            null, null);
+
+    /**
+     * Posts a notice from the service into a room, urgent and mentioning everyone, so every member (the
+     * resident and family included) is told: e.g. that someone opened the resident's emergency record. The id
+     * makes it idempotent; a retry returns the stored notice. 409 if the room is archived, 404 if it is gone.
+     */
+    public Mono<MessageView> postNotice(String roomId, String id, String text) {
+        Message.Mentions everyone = new Message.Mentions(List.of(), List.of(), true);
+        return turn(roomId, () -> messages.findById(id).map(MessageView::of)
+                .switchIfEmpty(Mono.defer(() -> mentionResolver.resolve(roomId, SERVICE_AUTHOR.userId(), everyone, true,
+                                other -> false)
+                        .flatMap(mentioned -> access.nextSeqForWrite(roomId).flatMap(taken -> {
+                            Instant now = clock.instant();
+                            Message m = new Message(id, roomId, taken.seq(), taken.seq(), Message.Change.CREATED,
+                                    SERVICE_AUTHOR, text, null, null, null, Priority.URGENT, everyone, mentioned,
+                                    List.of(), Map.of(), List.of(), now, null, null, Ids.derived(text), null,
+                                    pendingDeliveries(taken.bridges(), now));
+                            return messages.insert(m);
+                        }))
+                        .flatMap(m -> rooms.recordLastMessage(roomId, lastMessage(m)).thenReturn(m))
+                        .map(m -> publish("message.created", m)))));
     }
 
     /** Edits one's own message; the previous version stays in the history members can read. */

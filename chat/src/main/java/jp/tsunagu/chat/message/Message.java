@@ -33,7 +33,18 @@ public record Message(@Id String id, String roomId, long seq, long changeSeq, Ch
                      Mentions mentions, List<String> mentionedUserIds, List<AttachmentRef> attachments,
                      Map<String, List<String>> stamps, List<Edit> edits, Instant createdAt, Instant editedAt,
                      Deletion deleted, String requestHash, Origin origin,
-                     Map<String, Delivery> delivery, Map<String, Integer> externalStamps) {
+                     Map<String, Delivery> delivery, Map<String, Integer> externalStamps, Excerpt excerpt) {
+
+    /** A message that is no excerpt card. */
+    public Message(String id, String roomId, long seq, long changeSeq, Change lastChange, Author author, String text,
+                   String html, String parentId, String threadRootId, Priority priority, Mentions mentions,
+                   List<String> mentionedUserIds, List<AttachmentRef> attachments, Map<String, List<String>> stamps,
+                   List<Edit> edits, Instant createdAt, Instant editedAt, Deletion deleted, String requestHash,
+                   Origin origin, Map<String, Delivery> delivery, Map<String, Integer> externalStamps) {
+        this(id, roomId, seq, changeSeq, lastChange, author, text, html, parentId, threadRootId, priority, mentions,
+                mentionedUserIds, attachments, stamps, edits, createdAt, editedAt, deleted, requestHash, origin,
+                delivery, externalStamps, null);
+    }
 
     /** A message with no external stamps (every message posted here, and imports that have none). */
     public Message(String id, String roomId, long seq, long changeSeq, Change lastChange, Author author, String text,
@@ -49,7 +60,9 @@ public record Message(@Id String id, String roomId, long seq, long changeSeq, Ch
     public enum Change {
         CREATED, EDITED, DELETED, STAMPED,
         /** The send status to a bridged SNS changed ({@link Delivery}); the content did not. */
-        DELIVERY
+        DELIVERY,
+        /** The consent behind an excerpt card changed (revoked, expired, renewed): readers must read it again. */
+        EXCERPT
     }
 
     public record Author(String userId, String displayName, Profession profession, String facilityId,
@@ -97,5 +110,25 @@ public record Message(@Id String id, String roomId, long seq, long changeSeq, Ch
 
     public boolean isDeleted() {
         return deleted != null;
+    }
+
+    /**
+     * An excerpt card: references into the resident's health record, never the data. What a reader sees is
+     * decided at each read, for that reader, against the grant's current version.
+     *
+     * @param kind the card's preset: {@code labs} (latest value per test), {@code medication}, {@code vitals}
+     *             (a trend), {@code allergy}, {@code memo}
+     * @param days the window of data the card shows, ending on the day of each read
+     * @param codes only items with these codes (e.g. the HbA1c LOINC), empty for all
+     * @param grantState the grant's state as last announced ({@code active}, {@code revoked}, {@code expired}…):
+     *                   lets a client show the placeholder without a read; the read itself decides again
+     */
+    public record Excerpt(String residentId, String grantId, String kind, List<String> categories, int days,
+                          List<String> codes, String grantState) {
+
+        public Excerpt {
+            categories = categories == null ? List.of() : List.copyOf(categories);
+            codes = codes == null ? List.of() : List.copyOf(codes);
+        }
     }
 }

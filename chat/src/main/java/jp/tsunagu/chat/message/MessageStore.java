@@ -59,4 +59,13 @@ public interface MessageStore {
 
     /** Messages in the given rooms that mentioned the user, newest first, before the cursor. */
     Flux<Message> mentioning(String userId, java.util.Collection<String> roomIds, Cursor before, int limit);
+
+    /**
+     * Announces a change of the consent behind excerpt cards: sets {@code excerpt.grantState} and takes
+     * {@code changeSeq} with {@link Message.Change#EXCERPT}. Empty if there is no such message.
+     */
+    Mono<Message> setExcerptState(String id, String grantState, long changeSeq);
+
+    /** The excerpt cards that reference a grant, in room order. */
+    Flux<Message> excerptsOfGrant(String grantId);
 }

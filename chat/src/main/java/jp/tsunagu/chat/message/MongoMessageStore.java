@@ -142,4 +142,16 @@ public final class MongoMessageStore implements MessageStore {
         return mongo.find(Query.query(c).with(Sort.by(Sort.Order.desc("createdAt"), Sort.Order.desc("_id")))
                 .limit(limit), Message.class);
     }
+
+    @Override
+    public Mono<Message> setExcerptState(String id, String grantState, long changeSeq) {
+        return mongo.findAndModify(Query.query(where("_id").is(id).and("excerpt").ne(null)),
+                new Update().set("excerpt.grantState", grantState).set("changeSeq", changeSeq)
+                        .set("lastChange", Message.Change.EXCERPT), RETURN_NEW, Message.class);
+    }
+
+    @Override
+    public Flux<Message> excerptsOfGrant(String grantId) {
+        return mongo.find(Query.query(where("excerpt.grantId").is(grantId)).with(Sort.by("seq")), Message.class);
+    }
 }

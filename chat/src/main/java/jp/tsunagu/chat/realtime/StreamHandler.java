@@ -126,6 +126,7 @@ public final class StreamHandler {
             case DELETED -> "message.deleted";
             case STAMPED -> "message.stamped";
             case DELIVERY -> "message.delivery";
+            case EXCERPT -> "message.excerpt";
         };
     }
 

@@ -1,0 +1,114 @@
+package jp.tsunagu.chat.api;
+
+import java.util.List;
+import java.util.Map;
+
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import jp.tsunagu.chat.consent.ConsentHandler;
+import jp.tsunagu.chat.identity.CareUser;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+import reactor.core.publisher.Mono;
+
+/** The consent scope service: requests, decisions, grants, revocation and family proxies, per patient room. */
+@RestController
+@RequestMapping("/api/v1/rooms/{roomId}/consent")
+@Tag(name = "consent")
+public class ConsentController {
+
+    private static final MediaType FHIR_JSON = MediaType.parseMediaType("application/fhir+json");
+
+    private final ConsentHandler consent;
+
+    public ConsentController(ConsentHandler consent) {
+        this.consent = consent;
+    }
+
+    @Operation(summary = "The resident's overview", description = "Grants, pending requests and proxies; for the resident and their proxies.")
+    @GetMapping
+    public Mono<ConsentViews.ConsentOverview> overview(CareUser user, @PathVariable String roomId) {
+        return consent.overview(user, roomId);
+    }
+
+    @Operation(summary = "Ask the resident to share a scope")
+    @PostMapping("/requests")
+    public Mono<ResponseEntity<ConsentViews.RequestView>> request(CareUser user, @PathVariable String roomId,
+                                                                  @RequestBody(required = false) ConsentRequests.ScopeRequest body) {
+        return consent.request(user, roomId, body).map(r -> ResponseEntity.status(HttpStatus.CREATED).body(r));
+    }
+
+    @GetMapping("/requests")
+    public Mono<List<ConsentViews.RequestView>> requests(CareUser user, @PathVariable String roomId,
+                                                         @RequestParam(required = false) String status) {
+        return consent.requests(user, roomId, status).collectList();
+    }
+
+    @Operation(summary = "Approve a request", description = "The resident or a recorded proxy; the grant is active from now.")
+    @PostMapping("/requests/{requestId}/approve")
+    public Mono<ResponseEntity<ConsentViews.GrantView>> approve(CareUser user, @PathVariable String roomId,
+                                                                @PathVariable String requestId) {
+        return consent.approve(user, roomId, requestId).map(g -> ResponseEntity.status(HttpStatus.CREATED).body(g));
+    }
+
+    @PostMapping("/requests/{requestId}/decline")
+    public Mono<ConsentViews.RequestView> decline(CareUser user, @PathVariable String roomId, @PathVariable String requestId,
+                                                  @RequestBody(required = false) ConsentRequests.Reason body) {
+        return consent.decline(user, roomId, requestId, body == null ? null : body.reason());
+    }
+
+    @PostMapping("/requests/{requestId}/withdraw")
+    public Mono<ConsentViews.RequestView> withdraw(CareUser user, @PathVariable String roomId, @PathVariable String requestId) {
+        return consent.withdraw(user, roomId, requestId);
+    }
+
+    @Operation(summary = "The room's grants", description = "The current version of each; every member may see what is shared with whom.")
+    @GetMapping("/grants")
+    public Mono<List<ConsentViews.GrantView>> grants(CareUser user, @PathVariable String roomId) {
+        return consent.grants(user, roomId).collectList();
+    }
+
+    @GetMapping("/grants/{grantId}/versions")
+    public Mono<List<ConsentViews.GrantView>> versions(CareUser user, @PathVariable String roomId, @PathVariable String grantId) {
+        return consent.versions(user, roomId, grantId).collectList();
+    }
+
+    @Operation(summary = "Revoke a grant", description = "Takes effect at once for every reader; cards under it are announced.")
+    @PostMapping("/grants/{grantId}/revoke")
+    public Mono<ConsentViews.GrantView> revoke(CareUser user, @PathVariable String roomId, @PathVariable String grantId,
+                                               @RequestBody(required = false) ConsentRequests.Reason body) {
+        return consent.revoke(user, roomId, grantId, body == null ? null : body.reason());
+    }
+
+    @Operation(summary = "A grant as FHIR R4 Consent")
+    @GetMapping(value = "/grants/{grantId}/fhir", produces = {"application/fhir+json", MediaType.APPLICATION_JSON_VALUE})
+    public Mono<ResponseEntity<Map<String, Object>>> fhir(CareUser user, @PathVariable String roomId, @PathVariable String grantId) {
+        return consent.fhirConsent(user, roomId, grantId).map(c -> ResponseEntity.ok().contentType(FHIR_JSON).body(c));
+    }
+
+    @GetMapping("/proxies")
+    public Mono<List<ConsentViews.ProxyView>> proxies(CareUser user, @PathVariable String roomId) {
+        return consent.proxies(user, roomId).collectList();
+    }
+
+    @Operation(summary = "Record a family proxy", description = "The resident, or the room's owner with the basis checked.")
+    @PostMapping("/proxies")
+    public Mono<ResponseEntity<ConsentViews.ProxyView>> recordProxy(CareUser user, @PathVariable String roomId,
+                                                                    @RequestBody(required = false) ConsentRequests.ProxyInput body) {
+        return consent.recordProxy(user, roomId, body).map(p -> ResponseEntity.status(HttpStatus.CREATED).body(p));
+    }
+
+    @DeleteMapping("/proxies/{userId}")
+    public Mono<ConsentViews.ProxyView> endProxy(CareUser user, @PathVariable String roomId, @PathVariable String userId) {
+        return consent.endProxy(user, roomId, userId);
+    }
+}

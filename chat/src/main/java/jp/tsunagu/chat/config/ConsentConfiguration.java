@@ -1,0 +1,92 @@
+package jp.tsunagu.chat.config;
+
+import java.time.Clock;
+
+import jp.tsunagu.chat.audit.AccessLog;
+import jp.tsunagu.chat.consent.BreakGlassHandler;
+import jp.tsunagu.chat.consent.ConsentHandler;
+import jp.tsunagu.chat.consent.ConsentRequestStore;
+import jp.tsunagu.chat.consent.ExcerptAnnouncer;
+import jp.tsunagu.chat.consent.ExcerptHandler;
+import jp.tsunagu.chat.consent.GrantExpiry;
+import jp.tsunagu.chat.consent.GrantStore;
+import jp.tsunagu.chat.consent.MongoConsentRequestStore;
+import jp.tsunagu.chat.consent.MongoGrantStore;
+import jp.tsunagu.chat.consent.MongoProxyStore;
+import jp.tsunagu.chat.consent.ProxyStore;
+import jp.tsunagu.chat.consent.RecordReader;
+import jp.tsunagu.chat.handler.MessageHandler;
+import jp.tsunagu.chat.handler.RoomAccess;
+import jp.tsunagu.chat.message.MessageStore;
+import jp.tsunagu.chat.realtime.RoomEventHub;
+import jp.tsunagu.chat.room.MembershipStore;
+import jp.tsunagu.chat.room.RoomStore;
+import jp.tsunagu.chat.support.RoomLinearizer;
+import jp.tsunagu.connectors.record.HealthRecordSource;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
+
+/** The consent scope service, excerpt cards, break-glass and the access log. */
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(ConsentProperties.class)
+public class ConsentConfiguration {
+
+    @Bean
+    GrantStore grantStore(ReactiveMongoTemplate mongo) {
+        return new MongoGrantStore(mongo);
+    }
+
+    @Bean
+    ConsentRequestStore consentRequestStore(ReactiveMongoTemplate mongo) {
+        return new MongoConsentRequestStore(mongo);
+    }
+
+    @Bean
+    ProxyStore proxyStore(ReactiveMongoTemplate mongo) {
+        return new MongoProxyStore(mongo);
+    }
+
+    @Bean
+    AccessLog accessLog(ReactiveMongoTemplate mongo) {
+        // Its own linearizer: the chain's turn never waits behind a busy room's.
+        return new AccessLog(mongo, new RoomLinearizer());
+    }
+
+    @Bean
+    ExcerptAnnouncer excerptAnnouncer(MessageStore messages, RoomStore rooms, RoomLinearizer linearizer, RoomEventHub hub,
+                                      Clock clock) {
+        return new ExcerptAnnouncer(messages, rooms, linearizer, hub, clock);
+    }
+
+    @Bean
+    ConsentHandler consentHandler(GrantStore grants, ConsentRequestStore requests, ProxyStore proxies,
+                                  MembershipStore memberships, RoomAccess access, ExcerptAnnouncer announcer, Clock clock) {
+        return new ConsentHandler(grants, requests, proxies, memberships, access, announcer, clock);
+    }
+
+    /** Without a configured source every section reads "source unavailable"; consent still works. */
+    @Bean
+    RecordReader recordReader(ObjectProvider<HealthRecordSource> source) {
+        return new RecordReader(source.getIfAvailable());
+    }
+
+    @Bean
+    ExcerptHandler excerptHandler(ConsentHandler consent, MessageHandler messageHandler, MessageStore messages,
+                                  RecordReader reader, AccessLog accessLog, Clock clock) {
+        return new ExcerptHandler(consent, messageHandler, messages, reader, accessLog, clock);
+    }
+
+    @Bean
+    BreakGlassHandler breakGlassHandler(ReactiveMongoTemplate mongo, RoomStore rooms, MessageHandler messageHandler,
+                                        RecordReader reader, AccessLog accessLog, ConsentProperties properties, Clock clock) {
+        return new BreakGlassHandler(mongo, rooms, messageHandler, reader, accessLog, properties.breakGlassWindow(), clock);
+    }
+
+    @Bean(destroyMethod = "close")
+    GrantExpiry grantExpiry(GrantStore grants, ExcerptAnnouncer announcer, ConsentProperties properties, Clock clock) {
+        return new GrantExpiry(grants, announcer, clock, properties.expirySweep());
+    }
+}
