@@ -38,6 +38,8 @@ public record AccessLogEntry(@Id long seq, Instant at, String action, Actor view
 
     /** This entry placed at {@code seq} after an entry whose hash is {@code prevHash}, with its own hash. */
     public AccessLogEntry chained(long seq, String prevHash) {
+        // MongoDB keeps dates to the millisecond: hash what will be read back, not the clock's nanoseconds.
+        Instant at = this.at.truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
         AccessLogEntry placed = new AccessLogEntry(seq, at, action, viewer, residentId, roomId, messageId, categories,
                 items, purpose, basis, outcome, prevHash, null);
         return new AccessLogEntry(seq, at, action, viewer, residentId, roomId, messageId, categories, items, purpose,

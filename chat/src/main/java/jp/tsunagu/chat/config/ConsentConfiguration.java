@@ -2,6 +2,8 @@ package jp.tsunagu.chat.config;
 
 import java.time.Clock;
 
+import jp.tsunagu.chat.api.ConsentController;
+import jp.tsunagu.chat.api.ExcerptController;
 import jp.tsunagu.chat.audit.AccessLog;
 import jp.tsunagu.chat.consent.BreakGlassHandler;
 import jp.tsunagu.chat.consent.ConsentHandler;
@@ -28,6 +30,7 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
+import tools.jackson.databind.json.JsonMapper;
 
 /** The consent scope service, excerpt cards, break-glass and the access log. */
 @Configuration(proxyBeanMethods = false)
@@ -88,5 +91,16 @@ public class ConsentConfiguration {
     @Bean(destroyMethod = "close")
     GrantExpiry grantExpiry(GrantStore grants, ExcerptAnnouncer announcer, ConsentProperties properties, Clock clock) {
         return new GrantExpiry(grants, announcer, clock, properties.expirySweep());
+    }
+
+    @Bean
+    ConsentController consentController(ConsentHandler consent) {
+        return new ConsentController(consent);
+    }
+
+    @Bean
+    ExcerptController excerptController(ExcerptHandler excerpts, ConsentHandler consent, BreakGlassHandler breakGlass,
+                                        AccessLog accessLog, JsonMapper json) {
+        return new ExcerptController(excerpts, consent, breakGlass, accessLog, json);
     }
 }

@@ -337,7 +337,7 @@ public final class ConsentHandler {
         List<String> fs = in.facilities() == null ? List.of() : in.facilities();
         bounded("audience.facilities", fs);
         for (int i = 0; i < fs.size(); i++) {
-            Ids.require("audience.facilities[" + i + "]", fs.get(i));
+            Ids.requireUserId("audience.facilities[" + i + "]", fs.get(i));
         }
         List<String> us = in.users() == null ? List.of() : in.users();
         bounded("audience.users", us);

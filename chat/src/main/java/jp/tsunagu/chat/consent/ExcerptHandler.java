@@ -97,10 +97,10 @@ public final class ExcerptHandler {
             throw ApiException.invalid("kind", "is required");
         }
         Kind kind = ConsentHandler.enumOf(Kind.class, "kind", body.kind());
-        List<RecordCategory> categories = body.categories() == null || body.categories().isEmpty() ? kind.categories
-                : ConsentHandler.categories("categories", body.categories());
-        for (int i = 0; i < categories.size(); i++) {
-            if (!kind.categories.contains(categories.get(i))) {
+        boolean chosen = body.categories() != null && !body.categories().isEmpty();
+        List<RecordCategory> named = chosen ? ConsentHandler.categories("categories", body.categories()) : kind.categories;
+        for (int i = 0; i < named.size(); i++) {
+            if (!kind.categories.contains(named.get(i))) {
                 throw ApiException.invalid("categories[" + i + "]", "is not shown by a " + kind.code() + " card");
             }
         }
@@ -125,10 +125,15 @@ public final class ExcerptHandler {
             if (!grant.effectiveAt(now)) {
                 return Mono.error(ApiException.conflict("grant-not-effective", "the grant is " + grant.stateAt(now)));
             }
-            for (int i = 0; i < categories.size(); i++) {
-                if (!grant.categories().contains(categories.get(i))) {
+            // Categories the card names must all be shared; a card that names none shows those of its kind the grant has.
+            for (int i = 0; chosen && i < named.size(); i++) {
+                if (!grant.categories().contains(named.get(i))) {
                     throw ApiException.unprocessable("categories[" + i + "]", "is not shared by this grant");
                 }
+            }
+            List<RecordCategory> categories = named.stream().filter(grant.categories()::contains).toList();
+            if (categories.isEmpty()) {
+                throw ApiException.unprocessable("kind", "the grant shares nothing a " + kind.code() + " card shows");
             }
             return admitted(user, room, grant).switchIfEmpty(Mono.error(() ->
                             ApiException.forbidden("you are outside the scope of this grant")))

@@ -50,7 +50,8 @@ class AccessLogTests {
 
     private static AccessLogEntry view(int n) {
         Actor viewer = Actor.of(new CareUser("dr-" + n, "田中 一郎", Profession.DOCTOR, "clinic", "さくら在宅クリニック", Set.of()));
-        return new AccessLogEntry(0, Instant.parse("2026-11-23T03:00:00Z").plusSeconds(n), "view", viewer, "TONE-000123",
+        // Nanoseconds, as a real clock gives them: the database keeps milliseconds, the chain must still hold.
+        return new AccessLogEntry(0, Instant.parse("2026-11-23T03:00:00.123456789Z").plusSeconds(n), "view", viewer, "TONE-000123",
                 "room-1", "msg-" + n, List.of("lab"), List.of("Observation/hba1c-" + n), "服薬調整のため",
                 "grant:g1:1:audience", "shown", null, null);
     }

@@ -26,7 +26,7 @@ import jp.tsunagu.ops.TsunaguApplication;
  */
 @SpringBootTest(classes = TsunaguApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {"tsunagu.embedded-mongo.in-memory=true", "tsunagu.chat.max-upload-size=2MB"})
-@Import(TestIssuerConfiguration.class)
+@Import({TestIssuerConfiguration.class, TestRecordSource.class})
 public abstract class IntegrationTestSupport {
 
     @LocalServerPort
