@@ -9,6 +9,7 @@ import org.springframework.dao.DuplicateKeyException;
 import org.springframework.http.HttpStatus;
 
 import jp.tsunagu.bridge.inbound.InboundImporter;
+import jp.tsunagu.chat.handler.AdminAccess;
 import jp.tsunagu.chat.identity.CareUser;
 import jp.tsunagu.chat.room.CareRoom;
 import jp.tsunagu.chat.room.RoomStore;
@@ -181,9 +182,7 @@ public final class LinkHandler {
 
     /** The bridge admin API is for system administrators only (403 otherwise). */
     public static void requireAdmin(CareUser user) {
-        if (user == null || !user.hasRole(CareUser.SYSTEM_ADMIN)) {
-            throw ApiException.forbidden("only system administrators manage the bridge");
-        }
+        AdminAccess.require(user, "only system administrators manage the bridge");
     }
 
     private static String text(String field, String value) {

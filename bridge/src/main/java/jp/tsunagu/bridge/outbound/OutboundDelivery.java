@@ -21,6 +21,7 @@ import jp.tsunagu.bridge.link.BridgeLink;
 import jp.tsunagu.bridge.link.LinkStore;
 import jp.tsunagu.chat.attachment.AttachmentStore;
 import jp.tsunagu.chat.handler.DeliveryHandler;
+import jp.tsunagu.chat.handler.ExternalMessageHandler;
 import jp.tsunagu.chat.message.Delivery;
 import jp.tsunagu.chat.message.Message;
 import jp.tsunagu.chat.message.MessageStore;
@@ -412,7 +413,7 @@ public final class OutboundDelivery {
         }
         for (Stamp s : Stamp.values()) {
             List<String> users = m.stamps().getOrDefault(s.code(), List.of());
-            if (users.stream().anyMatch(u -> !u.startsWith("ext:"))) {
+            if (users.stream().anyMatch(u -> !ExternalMessageHandler.isExternalId(u))) {
                 out.add(s.code());
             }
         }

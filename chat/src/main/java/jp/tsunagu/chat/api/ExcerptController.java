@@ -7,8 +7,8 @@ import io.swagger.v3.oas.annotations.tags.Tag;
 import jp.tsunagu.chat.audit.AccessLog;
 import jp.tsunagu.chat.audit.FhirAuditEvent;
 import jp.tsunagu.chat.consent.BreakGlassHandler;
-import jp.tsunagu.chat.consent.ConsentHandler;
 import jp.tsunagu.chat.consent.ExcerptHandler;
+import jp.tsunagu.chat.handler.AdminAccess;
 import jp.tsunagu.chat.identity.CareUser;
 import jp.tsunagu.chat.support.ApiException;
 
@@ -33,19 +33,18 @@ import tools.jackson.databind.json.JsonMapper;
 @Tag(name = "health records")
 public class ExcerptController {
 
+    private static final String ACCESS_LOG_ADMINS = "the access log is exported by the regional IT office";
     /** A page of "who viewed my record": a screen or two on a phone. */
     private static final int VIEWS_PAGE = 50;
 
     private final ExcerptHandler excerpts;
-    private final ConsentHandler consent;
     private final BreakGlassHandler breakGlass;
     private final AccessLog accessLog;
     private final JsonMapper json;
 
-    public ExcerptController(ExcerptHandler excerpts, ConsentHandler consent, BreakGlassHandler breakGlass,
+    public ExcerptController(ExcerptHandler excerpts, BreakGlassHandler breakGlass,
                              AccessLog accessLog, JsonMapper json) {
         this.excerpts = excerpts;
-        this.consent = consent;
         this.breakGlass = breakGlass;
         this.accessLog = accessLog;
         this.json = json;
@@ -70,13 +69,7 @@ public class ExcerptController {
     @GetMapping("/rooms/{roomId}/record/views")
     public Mono<Views.Page<ConsentViews.ViewerEntry>> views(CareUser user, @PathVariable String roomId,
                                                             @RequestParam(required = false) Long before) {
-        if (before != null && before < 1) {
-            throw ApiException.invalid("before", "must be a positive entry number");
-        }
-        return consent.patientRoom(user, roomId)
-                .flatMap(room -> consent.residentVoice(user, room)
-                        .switchIfEmpty(Mono.error(() -> ApiException.forbidden("only the resident and their proxies see who viewed the record")))
-                        .then(accessLog.ofResident(room.residentId(), before, VIEWS_PAGE).map(ConsentViews.ViewerEntry::of).collectList()))
+        return excerpts.views(user, roomId, before, VIEWS_PAGE)
                 .map(items -> new Views.Page<>(items, items.size() < VIEWS_PAGE ? null
                         : Long.toString(items.get(items.size() - 1).seq())));
     }
@@ -107,7 +100,7 @@ public class ExcerptController {
     @Operation(summary = "Check the access log's hash chain", description = "system_admin; reports the first entry that does not hold.")
     @GetMapping("/admin/access-log/verify")
     public Mono<AccessLog.Verification> verify(CareUser user) {
-        requireAdmin(user);
+        AdminAccess.require(user, ACCESS_LOG_ADMINS);
         return accessLog.verify();
     }
 
@@ -115,7 +108,7 @@ public class ExcerptController {
     @GetMapping(value = "/admin/access-log/export", produces = "application/fhir+ndjson")
     public Flux<String> export(CareUser user, @RequestParam(required = false) String from,
                                @RequestParam(required = false) String to) {
-        requireAdmin(user);
+        AdminAccess.require(user, ACCESS_LOG_ADMINS);
         java.time.Instant f = instant("from", from);
         java.time.Instant t = instant("to", to);
         return accessLog.inOrder(f, t).map(e -> json.writeValueAsString(FhirAuditEvent.of(e)) + "\n");
@@ -129,12 +122,6 @@ public class ExcerptController {
             return java.time.Instant.parse(value.strip());
         } catch (java.time.format.DateTimeParseException e) {
             throw ApiException.invalid(field, "must be an ISO-8601 instant such as 2026-11-01T00:00:00Z");
-        }
-    }
-
-    private static void requireAdmin(CareUser user) {
-        if (!user.hasRole(CareUser.SYSTEM_ADMIN)) {
-            throw ApiException.forbidden("the access log is exported by the regional IT office");
         }
     }
 }

@@ -101,23 +101,19 @@ public final class AccessLog {
      * match its fields, a link to a previous hash that is not the previous entry's, or a gap in {@code seq}.
      */
     public Mono<Verification> verify() {
-        record Walk(long count, long lastSeq, String lastHash, Verification bad) {
+        // count: entries read; lastSeq, lastHash: the last entry read, which the next one must follow; the first problem.
+        record Walk(long count, long lastSeq, String lastHash, Long badSeq, String problem) {
         }
         return inOrder(null, null)
-                .scan(new Walk(0, 0, AccessLogEntry.GENESIS, null), (w, e) -> {
-                    if (w.bad() != null) {
-                        return w;
-                    }
-                    String problem = e.seq() != w.lastSeq() + 1 ? "entry " + (w.lastSeq() + 1) + " is missing"
+                .scan(new Walk(0, 0, AccessLogEntry.GENESIS, null, null), (w, e) -> {
+                    long expected = w.lastSeq() + 1;
+                    String problem = e.seq() != expected ? "entry " + expected + " is missing"
                             : !w.lastHash().equals(e.prevHash()) ? "its link to the previous entry does not match"
                             : !e.computeHash().equals(e.hash()) ? "its contents do not match its hash" : null;
-                    long firstBad = e.seq() != w.lastSeq() + 1 ? w.lastSeq() + 1 : e.seq();
-                    return problem == null ? new Walk(w.count() + 1, e.seq(), e.hash(), null)
-                            : new Walk(w.count() + 1, e.seq(), e.hash(), new Verification(0, false, firstBad, problem));
+                    return new Walk(w.count() + 1, e.seq(), e.hash(), problem == null ? null : expected, problem);
                 })
-                .takeUntil(w -> w.bad() != null)
-                .last(new Walk(0, 0, AccessLogEntry.GENESIS, null))
-                .map(w -> w.bad() != null ? new Verification(w.count(), false, w.bad().firstBadSeq(), w.bad().problem())
-                        : new Verification(w.count(), true, null, null));
+                .takeUntil(w -> w.problem() != null)
+                .last()
+                .map(w -> new Verification(w.count(), w.problem() == null, w.badSeq(), w.problem()));
     }
 }

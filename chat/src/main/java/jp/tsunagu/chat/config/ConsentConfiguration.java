@@ -99,8 +99,8 @@ public class ConsentConfiguration {
     }
 
     @Bean
-    ExcerptController excerptController(ExcerptHandler excerpts, ConsentHandler consent, BreakGlassHandler breakGlass,
-                                        AccessLog accessLog, JsonMapper json) {
-        return new ExcerptController(excerpts, consent, breakGlass, accessLog, json);
+    ExcerptController excerptController(ExcerptHandler excerpts, BreakGlassHandler breakGlass, AccessLog accessLog,
+                                        JsonMapper json) {
+        return new ExcerptController(excerpts, breakGlass, accessLog, json);
     }
 }

@@ -12,6 +12,7 @@ import jp.tsunagu.chat.api.ConsentRequests;
 import jp.tsunagu.chat.api.ConsentViews;
 import jp.tsunagu.chat.audit.AccessLog;
 import jp.tsunagu.chat.audit.AccessLogEntry;
+import jp.tsunagu.chat.handler.AdminAccess;
 import jp.tsunagu.chat.handler.MessageHandler;
 import jp.tsunagu.chat.handler.RoomHandler;
 import jp.tsunagu.chat.identity.CareUser;
@@ -45,6 +46,7 @@ public final class BreakGlassHandler {
     public static final int MIN_REASON = 4;
     /** Current medication is what was prescribed in the last three months (the usual longest prescription). */
     private static final int MEDICATION_DAYS = 90;
+    private static final String REVIEWERS = "only the regional IT office reviews emergency openings";
     private static final DateTimeFormatter NOTICE_TIME = DateTimeFormatter.ofPattern("M月d日 H:mm").withZone(ZoneId.of("Asia/Tokyo"));
 
     private final ReactiveMongoTemplate mongo;
@@ -136,7 +138,7 @@ public final class BreakGlassHandler {
 
     /** Openings for administrators, unreviewed first when asked. */
     public Flux<ConsentViews.BreakGlassView> list(CareUser admin, Boolean reviewed) {
-        requireAdmin(admin);
+        AdminAccess.require(admin, REVIEWERS);
         Query q = reviewed == null ? new Query() : Query.query(where("reviewed").is(reviewed));
         return mongo.find(q.with(Sort.by(Sort.Direction.DESC, "openedAt")).limit(500), BreakGlass.class)
                 .map(BreakGlassHandler::view);
@@ -144,7 +146,7 @@ public final class BreakGlassHandler {
 
     /** Marks an opening reviewed, with the reviewer's note. 409 if it was reviewed already. */
     public Mono<ConsentViews.BreakGlassView> review(CareUser admin, String id, String note) {
-        requireAdmin(admin);
+        AdminAccess.require(admin, REVIEWERS);
         Ids.require("id", id);
         String text = ConsentHandler.requiredText("note", note, ConsentHandler.MAX_PURPOSE);
         return mongo.findAndModify(Query.query(where("_id").is(id).and("reviewed").is(false)),
@@ -155,12 +157,6 @@ public final class BreakGlassHandler {
                         .switchIfEmpty(Mono.error(() -> ApiException.notFound("break-glass")))
                         .flatMap(b -> Mono.error(ApiException.conflict("reviewed", "the opening was reviewed already")))))
                 .map(BreakGlassHandler::view);
-    }
-
-    private static void requireAdmin(CareUser user) {
-        if (!user.hasRole(CareUser.SYSTEM_ADMIN)) {
-            throw ApiException.forbidden("only the regional IT office reviews emergency openings");
-        }
     }
 
     private static ConsentViews.BreakGlassView view(BreakGlass b) {

@@ -29,6 +29,11 @@ public record ConsentGrant(@Id String id, String grantId, int version, Status st
         return grantId + ":" + version;
     }
 
+    /** How views and access-log entries name this version: {@code grant:<grantId>:<version>}. */
+    public String reference() {
+        return "grant:" + grantId + ":" + version;
+    }
+
     /** Whether the grant shows data at {@code now}: the current version, active and inside its validity. */
     public boolean effectiveAt(Instant now) {
         return status == Status.ACTIVE && !now.isBefore(validFrom) && now.isBefore(validUntil);

@@ -84,8 +84,12 @@ public final class ConsentHandler {
     }
 
     private Mono<Actor> requireResidentVoice(CareUser user, PatientRoom room) {
-        return residentVoice(user, room).switchIfEmpty(Mono.error(() ->
-                ApiException.forbidden("only the resident or a family member recorded as their proxy may do this")));
+        return requireResidentVoice(user, room, "only the resident or a family member recorded as their proxy may do this");
+    }
+
+    /** As {@link #residentVoice}, or 403 with {@code detail} for everyone else. */
+    public Mono<Actor> requireResidentVoice(CareUser user, PatientRoom room, String detail) {
+        return residentVoice(user, room).switchIfEmpty(Mono.error(() -> ApiException.forbidden(detail)));
     }
 
     // ---- requests ----

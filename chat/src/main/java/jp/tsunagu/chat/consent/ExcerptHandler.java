@@ -163,9 +163,20 @@ public final class ExcerptHandler {
                 .switchIfEmpty(Mono.error(() -> ApiException.notFound("excerpt")))
                 .flatMap(m -> consent.current(roomId, m.excerpt().grantId())
                         .onErrorResume(ApiException.class, e -> Mono.empty())
-                        .map(g -> decide(user, room, m, g))
-                        .defaultIfEmpty(Mono.just(closed(m, "not-shared", null, null)))
-                        .flatMap(view -> view)));
+                        .flatMap(g -> decide(user, room, m, g))
+                        .switchIfEmpty(Mono.fromSupplier(() -> closed(m, "not-shared", null, null)))));
+    }
+
+    /** A page of "who viewed my record" (newest first, before entry {@code beforeSeq} if given), for the resident and proxies. */
+    public Mono<List<ConsentViews.ViewerEntry>> views(CareUser user, String roomId, Long beforeSeq, int limit) {
+        if (beforeSeq != null && beforeSeq < 1) {
+            throw ApiException.invalid("before", "must be a positive entry number");
+        }
+        return consent.patientRoom(user, roomId)
+                .flatMap(room -> consent.requireResidentVoice(user, room,
+                                "only the resident and their proxies see who viewed the record")
+                        .then(log.ofResident(room.residentId(), beforeSeq, limit).map(ConsentViews.ViewerEntry::of)
+                                .collectList()));
     }
 
     private Mono<ConsentViews.ExcerptView> decide(CareUser user, PatientRoom room, Message m, ConsentGrant grant) {
@@ -197,7 +208,7 @@ public final class ExcerptHandler {
                                 return log.append(entry(user, basis, "view", room, m.id(),
                                                 any ? categories : asked, items, grant, outcome, now))
                                         .thenReturn(new ConsentViews.ExcerptView(m.id(), m.roomId(), card.grantId(),
-                                                card.kind(), outcome, "grant:" + grant.grantId() + ":" + grant.version(),
+                                                card.kind(), outcome, grant.reference(),
                                                 ConsentViews.PeriodView.of(period),
                                                 sections.stream().map(RecordReader.Section::view).toList(), now));
                             });
@@ -225,7 +236,7 @@ public final class ExcerptHandler {
     private static AccessLogEntry entry(CareUser user, String admittedAs, String action, PatientRoom room,
                                         String messageId, List<String> categories, List<String> items,
                                         ConsentGrant grant, String outcome, Instant at) {
-        String basis = admittedAs == null ? null : "grant:" + grant.grantId() + ":" + grant.version() + ":" + admittedAs;
+        String basis = admittedAs == null ? null : grant.reference() + ":" + admittedAs;
         return new AccessLogEntry(0, at, action, Actor.of(user), room.residentId(), room.room().id(), messageId,
                 categories, items, grant.purpose(), basis, outcome, null, null);
     }

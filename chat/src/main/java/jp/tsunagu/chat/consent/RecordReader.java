@@ -82,10 +82,11 @@ public final class RecordReader {
 
     static List<RecordItem> keep(List<RecordItem> items, RecordCategory category, DataPeriod period, List<String> codes,
                                  Pick pick) {
+        // An allergy or a condition holds whenever it was recorded: one without a date is still inside.
+        boolean timeless = category == RecordCategory.ALLERGY || category == RecordCategory.CONDITION;
         List<RecordItem> inside = new ArrayList<>();
         for (RecordItem item : items) {
             LocalDate day = item.effective() == null ? null : item.effective().atZoneSameInstant(JAPAN).toLocalDate();
-            boolean timeless = category == RecordCategory.ALLERGY || category == RecordCategory.CONDITION;
             if (item.category() != category || !(period.contains(day) || (timeless && day == null))) {
                 continue;
             }

@@ -73,7 +73,23 @@ public final class ExternalMessageHandler {
 
     /** The local user id standing for an external person: {@code ext:<instance>:<id>}. */
     public static String externalUserId(String instanceId, String externalUserId) {
-        return "ext:" + instanceId + ":" + externalUserId;
+        return EXTERNAL_PREFIX + instanceId + ":" + externalUserId;
+    }
+
+    private static final String EXTERNAL_PREFIX = "ext:";
+
+    /** Whether a user or facility id stands for a person or station of an external SNS ({@link #externalUserId}). */
+    public static boolean isExternalId(String id) {
+        return id.startsWith(EXTERNAL_PREFIX);
+    }
+
+    /** The connector instance of an external id, or null if {@code id} is none. */
+    public static String instanceOfExternalId(String id) {
+        if (!isExternalId(id)) {
+            return null;
+        }
+        int end = id.indexOf(':', EXTERNAL_PREFIX.length());
+        return end > EXTERNAL_PREFIX.length() ? id.substring(EXTERNAL_PREFIX.length(), end) : null;
     }
 
     /**

@@ -175,23 +175,22 @@ public final class MessageHandler {
                             content.text(), content.html(), parentId, t.getT1().isEmpty() ? null : t.getT1(), priority,
                             mentions, t.getT3(), t.getT2(), Map.of(), List.of(), now, null, null, requestHash, null,
                             pendingDeliveries(taken.bridges(), now), null, excerpt);
-                    return messages.insert(m);
+                    return insertCreated(m);
                 }))
-                .flatMap(m -> rooms.recordLastMessage(roomId, lastMessage(m)).thenReturn(m))
-                .map(m -> {
-                    MessageView view = MessageView.of(m);
-                    events.publish(RoomEvent.message("message.created", view));
-                    return new Posted(view, false);
-                });
+                .map(view -> new Posted(view, false));
+    }
+
+    /** Stores a new message on the room's turn, makes it the room's preview and tells the room. */
+    private Mono<MessageView> insertCreated(Message m) {
+        return messages.insert(m)
+                .flatMap(stored -> rooms.recordLastMessage(stored.roomId(), lastMessage(stored)).thenReturn(stored))
+                .map(stored -> publish("message.created", stored));
     }
 
     /** An id of a person or station of an SNS the room is bridged to: {@code ext:<instance>:<id>}. */
     private static boolean ofBridgedSns(List<String> bridges, String id) {
-        if (!id.startsWith("ext:") || bridges == null) {
-            return false;
-        }
-        int end = id.indexOf(':', 4);
-        return end > 4 && bridges.contains(id.substring(4, end));
+        String instance = ExternalMessageHandler.instanceOfExternalId(id);
+        return instance != null && bridges != null && bridges.contains(instance);
     }
 
     /** A message posted in a bridged room is pending for each SNS it goes to, from its first write on. */
@@ -211,8 +210,8 @@ public final class MessageHandler {
      */
     private Mono<List<String>> resolveMentions(String roomId, String authorId, Message.Mentions mentions) {
         // The room is read only for a mention of an SNS person or station: the common post skips that command.
-        boolean namesElsewhere = mentions.users().stream().anyMatch(u -> u.startsWith("ext:"))
-                || mentions.facilities().stream().anyMatch(f -> f.startsWith("ext:"));
+        boolean namesElsewhere = mentions.users().stream().anyMatch(ExternalMessageHandler::isExternalId)
+                || mentions.facilities().stream().anyMatch(ExternalMessageHandler::isExternalId);
         Mono<List<String>> bridges = namesElsewhere
                 ? rooms.findById(roomId).map(r -> r.bridges() == null ? List.<String>of() : r.bridges())
                         .defaultIfEmpty(List.of())
@@ -240,10 +239,8 @@ public final class MessageHandler {
                                     SERVICE_AUTHOR, text, null, null, null, Priority.URGENT, everyone, mentioned,
                                     List.of(), Map.of(), List.of(), now, null, null, Ids.derived(text), null,
                                     pendingDeliveries(taken.bridges(), now));
-                            return messages.insert(m);
-                        }))
-                        .flatMap(m -> rooms.recordLastMessage(roomId, lastMessage(m)).thenReturn(m))
-                        .map(m -> publish("message.created", m)))));
+                            return insertCreated(m);
+                        })))));
     }
 
     /** Edits one's own message; the previous version stays in the history members can read. */
