@@ -61,7 +61,7 @@ public final class ResilienceChain {
                 .intervalBiFunction((attempt, outcome) -> outcome.isLeft()
                         && outcome.getLeft() instanceof ConnectorException.RateLimited limited
                         ? limited.retryAfter().toMillis()
-                        : jittered(attempt))
+                        : backoff(attempt))
                 .build());
         // A create that may have reached the SNS is not repeated in line: without an idempotency key on the
         // SNS side a repeat could post the note twice. Only refusals before processing are retried here.
@@ -71,7 +71,7 @@ public final class ResilienceChain {
                 .intervalBiFunction((attempt, outcome) -> outcome.isLeft()
                         && outcome.getLeft() instanceof ConnectorException.RateLimited limited
                         ? limited.retryAfter().toMillis()
-                        : jittered(attempt))
+                        : backoff(attempt))
                 .build());
         // Half of the last 20 calls failing means the SNS is in trouble: stop for 30 s instead of adding load.
         this.circuitBreaker = CircuitBreaker.of(name, CircuitBreakerConfig.custom()
@@ -134,7 +134,11 @@ public final class ResilienceChain {
                 || (e instanceof ConnectorException.Retryable retryable && retryable.notSent());
     }
 
-    private static long jittered(int attempt) {
+    /**
+     * The wait before attempt {@code attempt + 1} in milliseconds: {@link #BASE_BACKOFF} doubling per attempt,
+     * ±50% jitter. For other edges' Resilience4j retries too.
+     */
+    public static long backoff(int attempt) {
         long base = BASE_BACKOFF.toMillis() << Math.min(attempt - 1, 6);
         return base / 2 + ThreadLocalRandom.current().nextLong(base);
     }
