@@ -2,10 +2,7 @@ package jp.tsunagu.connectors.mcs.simulator;
 
 import static jp.tsunagu.connectors.mcs.simulator.SimulatorException.badRequest;
 
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -15,30 +12,26 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 
-import io.netty.channel.ChannelOption;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.multipart.FileUpload;
 import io.netty.handler.codec.http.multipart.HttpData;
 import org.reactivestreams.Publisher;
+import jp.tsunagu.connectors.support.simulator.Armed;
+import jp.tsunagu.connectors.support.simulator.SimReply;
+import jp.tsunagu.connectors.support.simulator.SimServer;
+import jp.tsunagu.connectors.support.simulator.SimTokens;
 import reactor.core.publisher.Mono;
-import reactor.netty.DisposableServer;
-import reactor.netty.http.server.HttpServer;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
 import reactor.netty.http.server.HttpServerRoutes;
-import reactor.netty.resources.LoopResources;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -116,23 +109,18 @@ public final class McsSimulator implements AutoCloseable {
     /** Requests that matched no route (answered 404). */
     public static final String ROUTE_UNKNOWN = "unknown";
 
-    public static final Duration DEFAULT_TOKEN_TTL = Duration.ofHours(1);
+    public static final Duration DEFAULT_TOKEN_TTL = SimTokens.DEFAULT_TTL;
     public static final double DEFAULT_RATE_PER_SECOND = 10;
     public static final long MAX_UPLOAD_BYTES = 20L * 1024 * 1024;
 
     private static final ZoneOffset JST = ZoneOffset.ofHours(9);
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSSXXX");
-    private static final String JSON = "application/json; charset=utf-8";
     private static final byte[] MALFORMED_BODY = "{\"messages\": [{\"id\": \"1\", \"body\": \"<p>trunc"
             .getBytes(StandardCharsets.UTF_8);
 
     private final JsonMapper mapper = JsonMapper.builder().build();
     private final SimState state;
-    private final SecureRandom random = new SecureRandom();
-
-    private final Map<String, Client> clients = new ConcurrentHashMap<>();
-    private final Map<String, Token> tokens = new ConcurrentHashMap<>();
-    private volatile Duration tokenTtl = DEFAULT_TOKEN_TTL;
+    private final SimTokens tokens;
 
     private volatile double ratePerSecond = DEFAULT_RATE_PER_SECOND;
     private final Map<String, TokenBucket> buckets = new ConcurrentHashMap<>();
@@ -147,8 +135,7 @@ public final class McsSimulator implements AutoCloseable {
     private final Map<String, LongAdder> calls = new ConcurrentHashMap<>();
     private final LongAdder tokenRequests = new LongAdder();
 
-    private volatile DisposableServer server;
-    private volatile LoopResources loops;
+    private final SimServer server = new SimServer("mcs-simulator");
 
     /** A simulator on the system clock. */
     public McsSimulator() {
@@ -158,39 +145,24 @@ public final class McsSimulator implements AutoCloseable {
     /** A simulator whose timestamps and token expiry follow {@code clock} (stamps still never repeat). */
     public McsSimulator(Clock clock) {
         this.state = new SimState(clock);
+        this.tokens = new SimTokens(mapper, state::now, "mcs");
     }
 
     // ==== lifecycle =================================================================================================
 
     /** Binds 127.0.0.1:{@code port} (0 for a free port) and serves until {@link #close()}. */
-    public synchronized McsSimulator start(int port) {
-        if (server != null) {
-            throw new IllegalStateException("already started on port " + server.port());
-        }
-        // Its own event loops: the shared Reactor Netty resources belong to whatever application runs in the same
-        // JVM, and that application disposes them when it stops (a server restarted in a test would find the SNS
-        // gone with it).
-        loops = LoopResources.create("mcs-simulator", 2, true);
-        server = HttpServer.create()
-                .runOn(loops)
-                .host("127.0.0.1")
-                .port(port)
-                .route(this::routes)
-                .bindNow(Duration.ofSeconds(10));
+    public McsSimulator start(int port) {
+        server.start(port, this::routes);
         return this;
     }
 
     public int port() {
-        DisposableServer s = server;
-        if (s == null) {
-            throw new IllegalStateException("not started");
-        }
-        return s.port();
+        return server.port();
     }
 
     /** {@code http://127.0.0.1:<port>}. */
     public String baseUrl() {
-        return "http://127.0.0.1:" + port();
+        return server.baseUrl();
     }
 
     /** {@code baseUrl() + "/api/v2t"}: the prefix of every API path. */
@@ -204,17 +176,8 @@ public final class McsSimulator implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
-        DisposableServer s = server;
-        server = null;
-        if (s != null) {
-            s.disposeNow(Duration.ofSeconds(5));
-        }
-        LoopResources l = loops;
-        loops = null;
-        if (l != null) {
-            l.disposeLater(Duration.ZERO, Duration.ofSeconds(5)).block(Duration.ofSeconds(6));
-        }
+    public void close() {
+        server.close();
     }
 
     // ==== accounts and tokens =======================================================================================
@@ -232,28 +195,22 @@ public final class McsSimulator implements AutoCloseable {
 
     /** Registers an OAuth2 client acting as the existing user {@code userId}. */
     public McsSimulator addClient(String clientId, String secret, String userId) {
-        if (clientId == null || clientId.isBlank() || secret == null) {
-            throw new IllegalArgumentException("client id and secret are required");
-        }
         if (!state.hasUser(userId)) {
             throw new IllegalArgumentException("unknown user " + userId);
         }
-        clients.put(clientId, new Client(secret, userId));
+        tokens.addClient(clientId, secret, userId);
         return this;
     }
 
     /** TTL of tokens issued from now on (default one hour); {@link Duration#ZERO} issues tokens already expired. */
     public McsSimulator tokenTtl(Duration ttl) {
-        if (ttl == null || ttl.isNegative()) {
-            throw new IllegalArgumentException("ttl must be zero or positive");
-        }
-        this.tokenTtl = ttl;
+        tokens.ttl(ttl);
         return this;
     }
 
     /** Forgets every issued token: the next API call of each client gets 401. */
     public McsSimulator revokeTokens() {
-        tokens.clear();
+        tokens.revokeAll();
         return this;
     }
 
@@ -487,11 +444,11 @@ public final class McsSimulator implements AutoCloseable {
 
     /** Counting, faults, auth and rate limit around one API route. */
     private BiFunction<HttpServerRequest, HttpServerResponse, Publisher<Void>> api(
-            String route, boolean readBody, Function<Call, Mono<Reply>> handler) {
+            String route, boolean readBody, Function<Call, Mono<SimReply>> handler) {
         return (req, res) -> {
             calls.computeIfAbsent(route, k -> new LongAdder()).increment();
             if (resetAll || resetNext.take() != null) {
-                return resetConnection(req);
+                return SimReply.resetConnection(req);
             }
             if (down) {
                 return send(res, error(503, "service unavailable"));
@@ -500,12 +457,12 @@ public final class McsSimulator implements AutoCloseable {
             if (failStatus != null) {
                 return send(res, injectedFailure(failStatus));
             }
-            Object auth = authenticate(req);
-            if (auth instanceof Reply refused) {
-                return send(res, refused);
+            SimTokens.Auth auth = tokens.authenticate(req);
+            if (auth.refusal() != null) {
+                return send(res, auth.refusal());
             }
-            Client client = (Client) auth;
-            long retryAfter = throttle(client.userId());
+            String userId = auth.account();
+            long retryAfter = throttle(userId);
             if (retryAfter > 0) {
                 return send(res, error(429, "rate limit exceeded").header("Retry-After", Long.toString(retryAfter)));
             }
@@ -514,11 +471,11 @@ public final class McsSimulator implements AutoCloseable {
             Mono<String> body = readBody
                     ? req.receive().aggregate().asString(StandardCharsets.UTF_8).defaultIfEmpty("")
                     : Mono.just("");
-            Mono<Reply> reply = body
-                    .flatMap(b -> handler.apply(new Call(req, client.userId(), b)))
+            Mono<SimReply> reply = body
+                    .flatMap(b -> handler.apply(new Call(req, userId, b)))
                     .onErrorResume(e -> Mono.just(errorReply(e)));
             if (malformed) {
-                reply = reply.map(r -> new Reply(200, JSON, MALFORMED_BODY, Map.of()));
+                reply = reply.map(r -> new SimReply(200, SimReply.JSON, MALFORMED_BODY, Map.of()));
             }
             if (delay != null) {
                 reply = reply.delayUntil(r -> Mono.delay(delay));
@@ -530,7 +487,7 @@ public final class McsSimulator implements AutoCloseable {
     private Publisher<Void> unknown(HttpServerRequest req, HttpServerResponse res) {
         calls.computeIfAbsent(ROUTE_UNKNOWN, k -> new LongAdder()).increment();
         if (resetAll) {
-            return resetConnection(req);
+            return SimReply.resetConnection(req);
         }
         if (down) {
             return send(res, error(503, "service unavailable"));
@@ -541,95 +498,15 @@ public final class McsSimulator implements AutoCloseable {
     private Publisher<Void> token(HttpServerRequest req, HttpServerResponse res) {
         tokenRequests.increment();
         if (resetAll) {
-            return resetConnection(req);
+            return SimReply.resetConnection(req);
         }
         if (down) {
             return send(res, error(503, "service unavailable"));
         }
         return req.receive().aggregate().asString(StandardCharsets.UTF_8).defaultIfEmpty("")
-                .map(body -> issueToken(req, body))
+                .map(body -> tokens.issue(req, body))
                 .onErrorResume(e -> Mono.just(errorReply(e)))
                 .flatMap(r -> send(res, r));
-    }
-
-    private Reply issueToken(HttpServerRequest req, String body) {
-        Map<String, List<String>> form = new QueryStringDecoder(body, StandardCharsets.UTF_8, false).parameters();
-        String grant = first(form.get("grant_type"));
-        if (grant == null) {
-            return oauthError(400, "invalid_request", "grant_type is required");
-        }
-        if (!"client_credentials".equals(grant)) {
-            return oauthError(400, "unsupported_grant_type", "only client_credentials is supported");
-        }
-        String id = first(form.get("client_id"));
-        String secret = first(form.get("client_secret"));
-        String auth = req.requestHeaders().get(HttpHeaderNames.AUTHORIZATION);
-        if (auth != null && auth.regionMatches(true, 0, "Basic ", 0, 6)) {
-            try {
-                String decoded = new String(Base64.getDecoder().decode(auth.substring(6).trim()),
-                        StandardCharsets.UTF_8);
-                int colon = decoded.indexOf(':');
-                if (colon < 0) {
-                    return invalidClient();
-                }
-                id = URLDecoder.decode(decoded.substring(0, colon), StandardCharsets.UTF_8);
-                secret = URLDecoder.decode(decoded.substring(colon + 1), StandardCharsets.UTF_8);
-            } catch (IllegalArgumentException e) {
-                return invalidClient();
-            }
-        }
-        Client client = id == null ? null : clients.get(id);
-        if (client == null || secret == null || !MessageDigest.isEqual(
-                client.secret().getBytes(StandardCharsets.UTF_8), secret.getBytes(StandardCharsets.UTF_8))) {
-            return invalidClient();
-        }
-        Duration ttl = tokenTtl;
-        byte[] raw = new byte[32];
-        random.nextBytes(raw);
-        String token = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
-        tokens.put(token, new Token(id, state.now().plus(ttl)));
-        ObjectNode n = mapper.createObjectNode();
-        n.put("access_token", token);
-        n.put("token_type", "Bearer");
-        n.put("expires_in", (ttl.toMillis() + 999) / 1000);
-        return json(200, n).header("Cache-Control", "no-store");
-    }
-
-    private Reply invalidClient() {
-        return oauthError(401, "invalid_client", "unknown client or wrong secret")
-                .header("WWW-Authenticate", "Basic realm=\"mcs\"");
-    }
-
-    /** The {@link Client} the bearer token was issued to, or the 401 {@link Reply} to answer. */
-    private Object authenticate(HttpServerRequest req) {
-        String value = bearer(req);
-        if (value == null) {
-            return unauthorized("invalid_request", "a bearer token is required");
-        }
-        Token t = tokens.get(value);
-        Client client = t == null ? null : clients.get(t.clientId());
-        if (client == null) {
-            return unauthorized("invalid_token", "unknown access token");
-        }
-        if (!state.now().isBefore(t.expiresAt())) {
-            tokens.remove(value);
-            return unauthorized("invalid_token", "the access token expired");
-        }
-        return client;
-    }
-
-    private static String bearer(HttpServerRequest req) {
-        String auth = req.requestHeaders().get(HttpHeaderNames.AUTHORIZATION);
-        if (auth == null || !auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return null;
-        }
-        String v = auth.substring(7).trim();
-        return v.isEmpty() ? null : v;
-    }
-
-    private Reply unauthorized(String code, String description) {
-        return oauthError(401, code, description)
-                .header("WWW-Authenticate", "Bearer error=\"" + code + "\"");
     }
 
     /** 0 when the call may go on, else the seconds to wait. */
@@ -642,8 +519,8 @@ public final class McsSimulator implements AutoCloseable {
         return b.tryAcquire();
     }
 
-    private Reply injectedFailure(int status) {
-        Reply r = error(status, "injected failure " + status);
+    private SimReply injectedFailure(int status) {
+        SimReply r = error(status, "injected failure " + status);
         if (status == 429) {
             r = r.header("Retry-After", "1");
         } else if (status == 401) {
@@ -652,29 +529,13 @@ public final class McsSimulator implements AutoCloseable {
         return r;
     }
 
-    private static Mono<Void> resetConnection(HttpServerRequest req) {
-        req.withConnection(c -> {
-            try {
-                c.channel().config().setOption(ChannelOption.SO_LINGER, 0);
-            } catch (RuntimeException ignored) {
-                // a plain close is the next best thing
-            }
-            c.channel().close();
-        });
-        return Mono.empty();
-    }
-
-    private static Mono<Void> send(HttpServerResponse res, Reply r) {
-        res.status(r.status())
-                .header(HttpHeaderNames.CONTENT_TYPE, r.contentType())
-                .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(r.body().length));
-        r.headers().forEach(res::header);
-        return res.sendByteArray(Mono.just(r.body())).then();
+    private static Mono<Void> send(HttpServerResponse res, SimReply r) {
+        return r.send(res);
     }
 
     // ==== API handlers ==============================================================================================
 
-    private Mono<Reply> projectsRoute(Call c) {
+    private Mono<SimReply> projectsRoute(Call c) {
         String type = c.query("type");
         if (type != null && !SimState.PROJECT_TYPES.contains(type)) {
             throw badRequest("type: must be patient, group or direct");
@@ -694,7 +555,7 @@ public final class McsSimulator implements AutoCloseable {
         return Mono.just(json(200, n));
     }
 
-    private Mono<Reply> status(Call c) {
+    private Mono<SimReply> status(Call c) {
         SimState.Status s = state.status(c.userId(), c.timeQuery("after", false));
         ObjectNode n = mapper.createObjectNode();
         n.put("updated", s.updated());
@@ -702,7 +563,7 @@ public final class McsSimulator implements AutoCloseable {
         return Mono.just(json(200, n));
     }
 
-    private Mono<Reply> members(Call c) {
+    private Mono<SimReply> members(Call c) {
         ObjectNode n = mapper.createObjectNode();
         ArrayNode users = n.putArray("users");
         for (User u : state.members(c.userId(), c.param("pid"))) {
@@ -711,7 +572,7 @@ public final class McsSimulator implements AutoCloseable {
         return Mono.just(json(200, n));
     }
 
-    private Mono<Reply> history(Call c) {
+    private Mono<SimReply> history(Call c) {
         int page = c.intQuery("page", 1, 1, 1_000_000);
         int perPage = c.intQuery("per_page", 20, 1, 100);
         SimState.Page p = state.history(c.userId(), c.param("pid"), page, perPage);
@@ -724,7 +585,7 @@ public final class McsSimulator implements AutoCloseable {
         return Mono.just(json(200, n));
     }
 
-    private Mono<Reply> latest(Call c) {
+    private Mono<SimReply> latest(Call c) {
         Instant after = c.timeQuery("after", true);
         int perPage = c.intQuery("per_page", 100, 1, 100);
         SimState.Page p = state.latest(c.userId(), c.param("pid"), after, perPage);
@@ -735,15 +596,15 @@ public final class McsSimulator implements AutoCloseable {
         return Mono.just(json(200, n));
     }
 
-    private Mono<Reply> post(Call c) {
+    private Mono<SimReply> post(Call c) {
         return postOrReply(c, null);
     }
 
-    private Mono<Reply> reply(Call c) {
+    private Mono<SimReply> reply(Call c) {
         return postOrReply(c, c.param("mid"));
     }
 
-    private Mono<Reply> postOrReply(Call c, String parentId) {
+    private Mono<SimReply> postOrReply(Call c, String parentId) {
         JsonNode in = jsonObject(c.body());
         String body = text(in, "body");
         if (body == null) {
@@ -754,7 +615,7 @@ public final class McsSimulator implements AutoCloseable {
         return Mono.just(json(201, messageJson(m, c.userId())));
     }
 
-    private Mono<Reply> update(Call c) {
+    private Mono<SimReply> update(Call c) {
         JsonNode in = jsonObject(c.body());
         String body = text(in, "body");
         if (body == null) {
@@ -763,11 +624,11 @@ public final class McsSimulator implements AutoCloseable {
         return Mono.just(json(200, messageJson(state.edit(c.userId(), c.param("id"), body), c.userId())));
     }
 
-    private Mono<Reply> delete(Call c) {
+    private Mono<SimReply> delete(Call c) {
         return Mono.just(json(200, messageJson(state.delete(c.userId(), c.param("id")), c.userId())));
     }
 
-    private Mono<Reply> react(Call c, boolean add) {
+    private Mono<SimReply> react(Call c, boolean add) {
         String type = text(jsonObject(c.body()), "type");
         if (type == null) {
             throw badRequest("type: required");
@@ -775,7 +636,7 @@ public final class McsSimulator implements AutoCloseable {
         return Mono.just(json(200, messageJson(state.react(c.userId(), c.param("id"), type, add), c.userId())));
     }
 
-    private Mono<Reply> upload(Call c) {
+    private Mono<SimReply> upload(Call c) {
         if (!c.req().isMultipart()) {
             throw badRequest("a multipart/form-data body with a part named file is required");
         }
@@ -810,12 +671,12 @@ public final class McsSimulator implements AutoCloseable {
         }
     }
 
-    private Mono<Reply> download(Call c) {
+    private Mono<SimReply> download(Call c) {
         SimState.AttachmentRec a = state.attachment(c.param("id"));
         if (a == null) {
             throw SimulatorException.notFound("attachment not found: " + c.param("id"));
         }
-        return Mono.just(new Reply(200, a.meta().contentType(), a.bytes(), Map.of()));
+        return Mono.just(new SimReply(200, a.meta().contentType(), a.bytes(), Map.of()));
     }
 
     // ==== JSON ======================================================================================================
@@ -971,24 +832,17 @@ public final class McsSimulator implements AutoCloseable {
         return out;
     }
 
-    private Reply json(int status, JsonNode n) {
-        return new Reply(status, JSON, mapper.writeValueAsBytes(n), Map.of());
+    private SimReply json(int status, JsonNode n) {
+        return SimReply.json(mapper, status, n);
     }
 
-    private Reply error(int status, String message) {
+    private SimReply error(int status, String message) {
         ObjectNode n = mapper.createObjectNode();
         n.put("error", message);
         return json(status, n);
     }
 
-    private Reply oauthError(int status, String code, String description) {
-        ObjectNode n = mapper.createObjectNode();
-        n.put("error", code);
-        n.put("error_description", description);
-        return json(status, n);
-    }
-
-    private Reply errorReply(Throwable e) {
+    private SimReply errorReply(Throwable e) {
         if (e instanceof SimulatorException s) {
             return error(s.status(), s.getMessage());
         }
@@ -1051,12 +905,6 @@ public final class McsSimulator implements AutoCloseable {
         }
     }
 
-    private record Client(String secret, String userId) {
-    }
-
-    private record Token(String clientId, Instant expiresAt) {
-    }
-
     private record Part(String name, String contentType, byte[] bytes) {
     }
 
@@ -1098,45 +946,6 @@ public final class McsSimulator implements AutoCloseable {
                 return OffsetDateTime.parse(v).toInstant();
             } catch (DateTimeParseException e) {
                 throw badRequest(name + ": not an ISO-8601 timestamp with offset (is '+' URL-encoded?): " + v);
-            }
-        }
-    }
-
-    private record Reply(int status, String contentType, byte[] body, Map<String, String> headers) {
-
-        Reply header(String name, String value) {
-            Map<String, String> h = new LinkedHashMap<>(headers);
-            h.put(name, value);
-            return new Reply(status, contentType, body, h);
-        }
-    }
-
-    /** A one-shot fault armed for the next n requests; taking it is atomic. */
-    private static final class Armed<T> {
-
-        private record Pending<T>(int remaining, T value) {
-        }
-
-        private final AtomicReference<Pending<T>> ref = new AtomicReference<>();
-
-        void arm(int n, T value) {
-            if (n < 0) {
-                throw new IllegalArgumentException("n must be zero or positive: " + n);
-            }
-            ref.set(n == 0 ? null : new Pending<>(n, value));
-        }
-
-        /** The armed value, consuming one shot, or null if none is armed. */
-        T take() {
-            while (true) {
-                Pending<T> p = ref.get();
-                if (p == null) {
-                    return null;
-                }
-                Pending<T> next = p.remaining() > 1 ? new Pending<>(p.remaining() - 1, p.value()) : null;
-                if (ref.compareAndSet(p, next)) {
-                    return p.value();
-                }
             }
         }
     }
