@@ -423,7 +423,7 @@ final class FhirMapping {
         return interpretation == null ? v : new RecordItem.Value(v.label(), v.value(), v.unit(), interpretation);
     }
 
-    /** "low-high unit", or the range's text. */
+    /** "low-high unit" ("≥low", "≤high" when one side is open), or the range's text. */
     private static Optional<String> range(JsonNode range) {
         String text = text(range, "text");
         if (text != null) {
@@ -435,8 +435,10 @@ final class FhirMapping {
             return Optional.empty();
         }
         String unit = high.or(() -> low).map(RecordItem.Value::unit).orElse(null);
-        return Optional.of(low.map(RecordItem.Value::value).orElse("") + "-" + high.map(RecordItem.Value::value).orElse("")
-                + (unit == null ? "" : " " + unit));
+        String span = low.isEmpty() ? "≤" + high.get().value()
+                : high.isEmpty() ? "≥" + low.get().value()
+                : low.get().value() + "-" + high.get().value();
+        return Optional.of(span + (unit == null ? "" : " " + unit));
     }
 
     private static String labelOf(JsonNode cc, String fallback) {
