@@ -14,9 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 
@@ -24,9 +22,9 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.multipart.FileUpload;
 import io.netty.handler.codec.http.multipart.HttpData;
 import org.reactivestreams.Publisher;
-import jp.tsunagu.connectors.support.simulator.Armed;
+import jp.tsunagu.connectors.support.simulator.SimCounters;
 import jp.tsunagu.connectors.support.simulator.SimReply;
-import jp.tsunagu.connectors.support.simulator.SimServer;
+import jp.tsunagu.connectors.support.simulator.Simulator;
 import jp.tsunagu.connectors.support.simulator.SimTokens;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.server.HttpServerRequest;
@@ -87,10 +85,9 @@ import tools.jackson.databind.node.ObjectNode;
  * (429), then the call itself, whose answer {@link #malformedNext} may spoil and {@link #delayNext} may hold
  * back; a call stopped earlier does not use up a later fault.
  */
-public final class McsSimulator implements AutoCloseable {
+public final class McsSimulator extends Simulator<McsSimulator> {
 
     public static final String API_PREFIX = "/api/v2t";
-    public static final String TOKEN_PATH = "/oauth/token";
 
     /** Route names, as counted by {@link #calls(String)}. */
     public static final String ROUTE_PROJECTS = "GET /projects";
@@ -118,24 +115,18 @@ public final class McsSimulator implements AutoCloseable {
     private static final byte[] MALFORMED_BODY = "{\"messages\": [{\"id\": \"1\", \"body\": \"<p>trunc"
             .getBytes(StandardCharsets.UTF_8);
 
-    private final JsonMapper mapper = JsonMapper.builder().build();
+    private static final JsonMapper MAPPER = JsonMapper.builder().build();
+
+    private final JsonMapper mapper = MAPPER;
     private final SimState state;
-    private final SimTokens tokens;
 
     private volatile double ratePerSecond = DEFAULT_RATE_PER_SECOND;
     private final Map<String, TokenBucket> buckets = new ConcurrentHashMap<>();
 
-    private volatile boolean down;
     private volatile boolean resetAll;
-    private final Armed<Integer> failNext = new Armed<>();
-    private final Armed<Duration> delayNext = new Armed<>();
-    private final Armed<Boolean> resetNext = new Armed<>();
-    private final Armed<Boolean> malformedNext = new Armed<>();
 
-    private final Map<String, LongAdder> calls = new ConcurrentHashMap<>();
-    private final LongAdder tokenRequests = new LongAdder();
+    private final SimCounters calls = new SimCounters();
 
-    private final SimServer server = new SimServer("mcs-simulator");
 
     /** A simulator on the system clock. */
     public McsSimulator() {
@@ -144,40 +135,19 @@ public final class McsSimulator implements AutoCloseable {
 
     /** A simulator whose timestamps and token expiry follow {@code clock} (stamps still never repeat). */
     public McsSimulator(Clock clock) {
-        this.state = new SimState(clock);
-        this.tokens = new SimTokens(mapper, state::now, "mcs");
+        this(new SimState(clock));
+    }
+
+    private McsSimulator(SimState state) {
+        super("mcs-simulator", MAPPER, state::now, "mcs");
+        this.state = state;
     }
 
     // ==== lifecycle =================================================================================================
 
-    /** Binds 127.0.0.1:{@code port} (0 for a free port) and serves until {@link #close()}. */
-    public McsSimulator start(int port) {
-        server.start(port, this::routes);
-        return this;
-    }
-
-    public int port() {
-        return server.port();
-    }
-
-    /** {@code http://127.0.0.1:<port>}. */
-    public String baseUrl() {
-        return server.baseUrl();
-    }
-
     /** {@code baseUrl() + "/api/v2t"}: the prefix of every API path. */
     public String apiUrl() {
         return baseUrl() + API_PREFIX;
-    }
-
-    /** {@code baseUrl() + "/oauth/token"}. */
-    public String tokenUrl() {
-        return baseUrl() + TOKEN_PATH;
-    }
-
-    @Override
-    public void close() {
-        server.close();
     }
 
     // ==== accounts and tokens =======================================================================================
@@ -199,18 +169,6 @@ public final class McsSimulator implements AutoCloseable {
             throw new IllegalArgumentException("unknown user " + userId);
         }
         tokens.addClient(clientId, secret, userId);
-        return this;
-    }
-
-    /** TTL of tokens issued from now on (default one hour); {@link Duration#ZERO} issues tokens already expired. */
-    public McsSimulator tokenTtl(Duration ttl) {
-        tokens.ttl(ttl);
-        return this;
-    }
-
-    /** Forgets every issued token: the next API call of each client gets 401. */
-    public McsSimulator revokeTokens() {
-        tokens.revokeAll();
         return this;
     }
 
@@ -327,45 +285,9 @@ public final class McsSimulator implements AutoCloseable {
 
     // ==== fault injection ===========================================================================================
 
-    /** While down, every request (token requests too) is answered 503. */
-    public McsSimulator down(boolean down) {
-        this.down = down;
-        return this;
-    }
-
-    /** The next {@code n} API calls are answered {@code status} with a JSON error (429 with Retry-After: 1). */
-    public McsSimulator failNext(int n, int status) {
-        if (status < 100 || status > 599) {
-            throw new IllegalArgumentException("status " + status);
-        }
-        failNext.arm(n, status);
-        return this;
-    }
-
-    /** The next {@code n} API calls take effect at once but are answered only after {@code delay}. */
-    public McsSimulator delayNext(int n, Duration delay) {
-        if (delay == null || delay.isNegative()) {
-            throw new IllegalArgumentException("delay must be zero or positive");
-        }
-        delayNext.arm(n, delay);
-        return this;
-    }
-
     /** While on, every request's connection (token requests too) is closed (RST) without an answer. */
     public McsSimulator resetConnections(boolean reset) {
         this.resetAll = reset;
-        return this;
-    }
-
-    /** The next {@code n} API calls are dropped: connection closed before anything is done or answered. */
-    public McsSimulator resetNext(int n) {
-        resetNext.arm(n, Boolean.TRUE);
-        return this;
-    }
-
-    /** The next {@code n} API calls take effect but are answered 200 with a body that is not valid JSON. */
-    public McsSimulator malformedNext(int n) {
-        malformedNext.arm(n, Boolean.TRUE);
         return this;
     }
 
@@ -380,49 +302,39 @@ public final class McsSimulator implements AutoCloseable {
     }
 
     /** Turns off every fault (down, resets, pending one-shot faults); keeps rate limit and token TTL. */
+    @Override
     public McsSimulator clearFaults() {
-        down = false;
         resetAll = false;
-        failNext.arm(0, null);
-        delayNext.arm(0, null);
-        resetNext.arm(0, null);
-        malformedNext.arm(0, null);
-        return this;
+        return super.clearFaults();
     }
 
     // ==== counters ==================================================================================================
 
     /** Requests received on a route (one of the {@code ROUTE_*} names), whatever they were answered. */
     public long calls(String route) {
-        LongAdder a = calls.get(route);
-        return a == null ? 0 : a.sum();
+        return calls.get(route);
     }
 
     /** Requests received per route, sorted by route name. */
     public Map<String, Long> callCounts() {
-        Map<String, Long> out = new TreeMap<>();
-        calls.forEach((k, v) -> out.put(k, v.sum()));
-        return out;
+        return calls.snapshot();
     }
 
     /** All API requests received (token requests not included). */
     public long totalCalls() {
-        return calls.values().stream().mapToLong(LongAdder::sum).sum();
-    }
-
-    public long tokenRequests() {
-        return tokenRequests.sum();
+        return calls.total();
     }
 
     public McsSimulator resetCounters() {
         calls.clear();
-        tokenRequests.reset();
+        resetTokenRequests();
         return this;
     }
 
     // ==== HTTP ======================================================================================================
 
-    private void routes(HttpServerRoutes r) {
+    @Override
+    protected void routes(HttpServerRoutes r) {
         String a = API_PREFIX;
         r.post(TOKEN_PATH, this::token)
                 .post(a + TOKEN_PATH, this::token)
@@ -446,14 +358,14 @@ public final class McsSimulator implements AutoCloseable {
     private BiFunction<HttpServerRequest, HttpServerResponse, Publisher<Void>> api(
             String route, boolean readBody, Function<Call, Mono<SimReply>> handler) {
         return (req, res) -> {
-            calls.computeIfAbsent(route, k -> new LongAdder()).increment();
-            if (resetAll || resetNext.take() != null) {
+            calls.increment(route);
+            if (resetAll || takeReset()) {
                 return SimReply.resetConnection(req);
             }
-            if (down) {
+            if (isDown()) {
                 return send(res, error(503, "service unavailable"));
             }
-            Integer failStatus = failNext.take();
+            Integer failStatus = takeFailure();
             if (failStatus != null) {
                 return send(res, injectedFailure(failStatus));
             }
@@ -466,8 +378,8 @@ public final class McsSimulator implements AutoCloseable {
             if (retryAfter > 0) {
                 return send(res, error(429, "rate limit exceeded").header("Retry-After", Long.toString(retryAfter)));
             }
-            Duration delay = delayNext.take();
-            boolean malformed = malformedNext.take() != null;
+            Duration delay = takeDelay();
+            boolean malformed = takeMalformed();
             Mono<String> body = readBody
                     ? req.receive().aggregate().asString(StandardCharsets.UTF_8).defaultIfEmpty("")
                     : Mono.just("");
@@ -485,22 +397,22 @@ public final class McsSimulator implements AutoCloseable {
     }
 
     private Publisher<Void> unknown(HttpServerRequest req, HttpServerResponse res) {
-        calls.computeIfAbsent(ROUTE_UNKNOWN, k -> new LongAdder()).increment();
+        calls.increment(ROUTE_UNKNOWN);
         if (resetAll) {
             return SimReply.resetConnection(req);
         }
-        if (down) {
+        if (isDown()) {
             return send(res, error(503, "service unavailable"));
         }
         return send(res, error(404, "no such route: " + req.method() + " " + req.fullPath()));
     }
 
     private Publisher<Void> token(HttpServerRequest req, HttpServerResponse res) {
-        tokenRequests.increment();
+        countTokenRequest();
         if (resetAll) {
             return SimReply.resetConnection(req);
         }
-        if (down) {
+        if (isDown()) {
             return send(res, error(503, "service unavailable"));
         }
         return req.receive().aggregate().asString(StandardCharsets.UTF_8).defaultIfEmpty("")

@@ -3,7 +3,6 @@ package jp.tsunagu.connectors.record.fhir;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -30,7 +29,6 @@ import io.github.resilience4j.bulkhead.BulkheadConfig;
 import io.github.resilience4j.bulkhead.BulkheadFullException;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.reactor.bulkhead.operator.BulkheadOperator;
 import io.github.resilience4j.reactor.circuitbreaker.operator.CircuitBreakerOperator;
 import io.github.resilience4j.reactor.retry.RetryOperator;
@@ -155,15 +153,9 @@ public final class FhirHealthRecordSource implements HealthRecordSource, AutoClo
                 .retryOnException(FhirHealthRecordSource::blip)
                 .intervalBiFunction((attempt, outcome) -> ResilienceChain.backoff(attempt))
                 .build());
-        // Half of the last 20 calls failing means the server is in trouble: stop for 30 s instead of adding load
-        // (and making every reader wait for the timeout). The same thresholds as the SNS connectors.
-        this.circuitBreaker = CircuitBreaker.of(name, CircuitBreakerConfig.custom()
-                .slidingWindowSize(20)
-                .minimumNumberOfCalls(10)
-                .failureRateThreshold(50)
-                .waitDurationInOpenState(Duration.ofSeconds(30))
-                .recordException(e -> blip(e) || e instanceof TimeoutException || e instanceof HealthRecordException.Unavailable)
-                .build());
+        // The SNS connectors' thresholds: an open circuit also spares every reader the wait for the timeout.
+        this.circuitBreaker = ResilienceChain.circuitBreaker(name,
+                e -> blip(e) || e instanceof TimeoutException || e instanceof HealthRecordException.Unavailable);
         this.timeLimiter = TimeLimiter.of(name, TimeLimiterConfig.custom().timeoutDuration(properties.timeout()).build());
         this.bulkhead = Bulkhead.of(name, BulkheadConfig.custom().maxConcurrentCalls(MAX_CONCURRENT_CALLS).build());
     }

@@ -14,15 +14,13 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.regex.Pattern;
 
 import io.netty.handler.codec.http.QueryStringDecoder;
-import jp.tsunagu.connectors.support.simulator.Armed;
+import jp.tsunagu.connectors.support.simulator.SimCounters;
 import jp.tsunagu.connectors.support.simulator.SimReply;
-import jp.tsunagu.connectors.support.simulator.SimServer;
+import jp.tsunagu.connectors.support.simulator.Simulator;
 import jp.tsunagu.connectors.support.simulator.SimTokens;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Mono;
@@ -78,10 +76,9 @@ import tools.jackson.databind.node.StringNode;
  * {@link #failNext} (any status), bearer check (401), then the answer, which {@link #malformedNext} may spoil
  * and {@link #delay}/{@link #delayNext} hold back. A request stopped earlier does not use up a later fault.
  */
-public final class FhirSimulator implements AutoCloseable {
+public final class FhirSimulator extends Simulator<FhirSimulator> {
 
     public static final String FHIR_PATH = "/fhir";
-    public static final String TOKEN_PATH = "/oauth/token";
     public static final int DEFAULT_PAGE_SIZE = 50;
     public static final int MAX_PAGE_SIZE = 100;
     public static final String FHIR_JSON = "application/fhir+json; charset=utf-8";
@@ -100,35 +97,14 @@ public final class FhirSimulator implements AutoCloseable {
             .build();
 
     private final JsonMapper mapper = MAPPER;
-    private final SimServer server = new SimServer("fhir-simulator");
-    private final SimTokens tokens = new SimTokens(mapper, Instant::now, "fhir");
     private final Map<String, Map<String, ObjectNode>> resources = new ConcurrentHashMap<>();
 
-    private volatile boolean down;
     private volatile Duration delay = Duration.ZERO;
-    private final Armed<Integer> failNext = new Armed<>();
-    private final Armed<Duration> delayNext = new Armed<>();
-    private final Armed<Boolean> resetNext = new Armed<>();
-    private final Armed<Boolean> malformedNext = new Armed<>();
 
-    private final Map<String, LongAdder> requests = new ConcurrentHashMap<>();
-    private final LongAdder tokenRequests = new LongAdder();
+    private final SimCounters requests = new SimCounters();
 
-    // ==== lifecycle =================================================================================================
-
-    /** Binds 127.0.0.1:{@code port} (0 for a free port) and serves until {@link #close()}. */
-    public FhirSimulator start(int port) {
-        server.start(port, this::routes);
-        return this;
-    }
-
-    public int port() {
-        return server.port();
-    }
-
-    /** {@code http://127.0.0.1:<port>}. */
-    public String baseUrl() {
-        return server.baseUrl();
+    public FhirSimulator() {
+        super("fhir-simulator", MAPPER, Instant::now, "fhir");
     }
 
     /** {@code baseUrl() + "/fhir"}: the FHIR base a client is configured with. */
@@ -136,33 +112,11 @@ public final class FhirSimulator implements AutoCloseable {
         return baseUrl() + FHIR_PATH;
     }
 
-    /** {@code baseUrl() + "/oauth/token"}. */
-    public String tokenUrl() {
-        return baseUrl() + TOKEN_PATH;
-    }
-
-    @Override
-    public void close() {
-        server.close();
-    }
-
     // ==== clients ===================================================================================================
 
     /** Registers (or changes the secret of) an OAuth2 client allowed to read everything. */
     public FhirSimulator addClient(String clientId, String secret) {
         tokens.addClient(clientId, secret, clientId);
-        return this;
-    }
-
-    /** TTL of tokens issued from now on (default one hour); {@link Duration#ZERO} issues tokens already expired. */
-    public FhirSimulator tokenTtl(Duration ttl) {
-        tokens.ttl(ttl);
-        return this;
-    }
-
-    /** Forgets every issued token: the next request of each client gets 401. */
-    public FhirSimulator revokeTokens() {
-        tokens.revokeAll();
         return this;
     }
 
@@ -296,21 +250,6 @@ public final class FhirSimulator implements AutoCloseable {
 
     // ==== fault injection ===========================================================================================
 
-    /** While down, every FHIR request is answered 503 (token requests too). */
-    public FhirSimulator down(boolean down) {
-        this.down = down;
-        return this;
-    }
-
-    /** The next {@code n} FHIR requests are answered {@code status} with an OperationOutcome. */
-    public FhirSimulator failNext(int n, int status) {
-        if (status < 100 || status > 599) {
-            throw new IllegalArgumentException("status " + status);
-        }
-        failNext.arm(n, status);
-        return this;
-    }
-
     /** Every FHIR answer is held back by {@code delay} until set back to {@link Duration#ZERO}. */
     public FhirSimulator delay(Duration delay) {
         if (delay == null || delay.isNegative()) {
@@ -320,71 +259,40 @@ public final class FhirSimulator implements AutoCloseable {
         return this;
     }
 
-    /** The next {@code n} FHIR answers are held back by {@code delay} (on top of {@link #delay(Duration)}). */
-    public FhirSimulator delayNext(int n, Duration delay) {
-        if (delay == null || delay.isNegative()) {
-            throw new IllegalArgumentException("delay must be zero or positive");
-        }
-        delayNext.arm(n, delay);
-        return this;
-    }
-
-    /** The next {@code n} FHIR requests have their connection closed without an answer. */
-    public FhirSimulator resetNext(int n) {
-        resetNext.arm(n, Boolean.TRUE);
-        return this;
-    }
-
-    /** The next {@code n} FHIR requests are answered 200 with a body that is not valid JSON. */
-    public FhirSimulator malformedNext(int n) {
-        malformedNext.arm(n, Boolean.TRUE);
-        return this;
-    }
-
     /** Turns off every fault (down, delay, pending one-shot faults). */
+    @Override
     public FhirSimulator clearFaults() {
-        down = false;
         delay = Duration.ZERO;
-        failNext.arm(0, null);
-        delayNext.arm(0, null);
-        resetNext.arm(0, null);
-        malformedNext.arm(0, null);
-        return this;
+        return super.clearFaults();
     }
 
     // ==== counters ==================================================================================================
 
     /** FHIR requests received (token requests not included), whatever they were answered. */
     public long requestCount() {
-        return requests.values().stream().mapToLong(LongAdder::sum).sum();
+        return requests.total();
     }
 
     /** FHIR requests received for one resource type ({@code metadata} for the CapabilityStatement). */
     public long requestCount(String resourceType) {
-        LongAdder a = requests.get(resourceType);
-        return a == null ? 0 : a.sum();
+        return requests.get(resourceType);
     }
 
     /** Requests received per resource type, sorted by type. */
     public Map<String, Long> requestCounts() {
-        Map<String, Long> out = new TreeMap<>();
-        requests.forEach((k, v) -> out.put(k, v.sum()));
-        return out;
-    }
-
-    public long tokenRequests() {
-        return tokenRequests.sum();
+        return requests.snapshot();
     }
 
     public FhirSimulator resetCounters() {
         requests.clear();
-        tokenRequests.reset();
+        resetTokenRequests();
         return this;
     }
 
     // ==== HTTP ======================================================================================================
 
-    private void routes(HttpServerRoutes r) {
+    @Override
+    protected void routes(HttpServerRoutes r) {
         r.post(TOKEN_PATH, this::token)
                 .get(FHIR_PATH + "/metadata", this::metadata)
                 .get(FHIR_PATH + "/{type}", (req, res) -> fhir(req, res, req.param("type"), null))
@@ -393,8 +301,8 @@ public final class FhirSimulator implements AutoCloseable {
     }
 
     private Publisher<Void> token(HttpServerRequest req, HttpServerResponse res) {
-        tokenRequests.increment();
-        if (down) {
+        countTokenRequest();
+        if (isDown()) {
             return fhirError(503, "transient", "service unavailable").send(res);
         }
         return req.receive().aggregate().asString(StandardCharsets.UTF_8).defaultIfEmpty("")
@@ -403,7 +311,7 @@ public final class FhirSimulator implements AutoCloseable {
     }
 
     private Publisher<Void> metadata(HttpServerRequest req, HttpServerResponse res) {
-        requests.computeIfAbsent("metadata", k -> new LongAdder()).increment();
+        requests.increment("metadata");
         ObjectNode cs = mapper.createObjectNode();
         cs.put("resourceType", "CapabilityStatement");
         cs.put("status", "active");
@@ -426,14 +334,14 @@ public final class FhirSimulator implements AutoCloseable {
 
     /** Counting, faults and auth around one FHIR request. */
     private Publisher<Void> fhir(HttpServerRequest req, HttpServerResponse res, String type, String id) {
-        requests.computeIfAbsent(type, k -> new LongAdder()).increment();
-        if (resetNext.take() != null) {
+        requests.increment(type);
+        if (takeReset()) {
             return SimReply.resetConnection(req);
         }
-        if (down) {
+        if (isDown()) {
             return fhirError(503, "transient", "service unavailable").send(res);
         }
-        Integer failStatus = failNext.take();
+        Integer failStatus = takeFailure();
         if (failStatus != null) {
             return fhirError(failStatus, "exception", "injected failure " + failStatus).send(res);
         }
@@ -441,8 +349,8 @@ public final class FhirSimulator implements AutoCloseable {
         if (auth.refusal() != null) {
             return auth.refusal().send(res);
         }
-        Duration extra = delayNext.take();
-        boolean malformed = malformedNext.take() != null;
+        Duration extra = takeDelay();
+        boolean malformed = takeMalformed();
         SimReply reply;
         try {
             reply = id == null ? search(type, req.uri()) : read(type, id);
