@@ -137,16 +137,8 @@ public final class FhirHealthRecordSource implements HealthRecordSource, AutoClo
         this.web = web;
         this.pool = pool;
         this.mapping = new FhirMapping(properties.baseUrl());
-        this.answers = Caffeine.newBuilder()
-                .expireAfterWrite(properties.cacheTtl())
-                .maximumSize(properties.cacheMaxEntries())
-                .ticker(ticker)
-                .buildAsync();
-        this.patients = Caffeine.newBuilder()
-                .expireAfterWrite(properties.cacheTtl())
-                .maximumSize(properties.cacheMaxEntries())
-                .ticker(ticker)
-                .buildAsync();
+        this.answers = cache(properties, ticker);
+        this.patients = cache(properties, ticker);
         String name = "fhir-" + properties.id();
         this.retry = Retry.of(name, RetryConfig.custom()
                 .maxAttempts(MAX_ATTEMPTS)
@@ -160,6 +152,14 @@ public final class FhirHealthRecordSource implements HealthRecordSource, AutoClo
         this.bulkhead = Bulkhead.of(name, BulkheadConfig.custom().maxConcurrentCalls(MAX_CONCURRENT_CALLS).build());
     }
 
+    private static <K, V> AsyncCache<K, V> cache(FhirSourceProperties p, Ticker ticker) {
+        return Caffeine.newBuilder()
+                .expireAfterWrite(p.cacheTtl())
+                .maximumSize(p.cacheMaxEntries())
+                .ticker(ticker)
+                .buildAsync();
+    }
+
     @Override
     public String id() {
         return properties.id();
@@ -167,7 +167,8 @@ public final class FhirHealthRecordSource implements HealthRecordSource, AutoClo
 
     /**
      * The query's items, newest first, at most {@link FhirSourceProperties#maxItems()}; from the cache when
-     * the same query was answered within the TTL. Fails with a {@link HealthRecordException} only.
+     * the same query was answered within the TTL. Fails with a {@link HealthRecordException} only (a null
+     * query is a programming error: NullPointerException at once).
      */
     @Override
     public Mono<List<RecordItem>> read(RecordQuery query) {
