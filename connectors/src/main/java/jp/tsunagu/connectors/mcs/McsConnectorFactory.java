@@ -1,19 +1,14 @@
 package jp.tsunagu.connectors.mcs;
 
 import java.time.Clock;
+import java.util.List;
 
 import org.springframework.http.client.reactive.ReactorClientHttpConnector;
-import org.springframework.security.oauth2.client.AuthorizedClientServiceReactiveOAuth2AuthorizedClientManager;
-import org.springframework.security.oauth2.client.ClientCredentialsReactiveOAuth2AuthorizedClientProvider;
-import org.springframework.security.oauth2.client.InMemoryReactiveOAuth2AuthorizedClientService;
-import org.springframework.security.oauth2.client.endpoint.WebClientReactiveClientCredentialsTokenResponseClient;
-import org.springframework.security.oauth2.client.registration.ClientRegistration;
-import org.springframework.security.oauth2.client.registration.InMemoryReactiveClientRegistrationRepository;
-import org.springframework.security.oauth2.core.AuthorizationGrantType;
-import org.springframework.security.oauth2.core.ClientAuthenticationMethod;
 import org.springframework.web.reactive.function.client.WebClient;
 
 import io.netty.channel.ChannelOption;
+import jp.tsunagu.connectors.sns.ConnectorException;
+import jp.tsunagu.connectors.support.ClientCredentialsFilter;
 import jp.tsunagu.connectors.support.HtmlSanitizer;
 import jp.tsunagu.connectors.support.ResilienceChain;
 import reactor.netty.http.client.HttpClient;
@@ -43,27 +38,15 @@ public final class McsConnectorFactory {
                 .responseTimeout(p.responseTimeout());
         ReactorClientHttpConnector connector = new ReactorClientHttpConnector(http);
 
-        ClientRegistration registration = ClientRegistration.withRegistrationId(p.instanceId())
-                .tokenUri(p.tokenUrl())
-                .clientId(p.clientId())
-                .clientSecret(p.clientSecret())
-                .clientAuthenticationMethod(ClientAuthenticationMethod.CLIENT_SECRET_BASIC)
-                .authorizationGrantType(AuthorizationGrantType.CLIENT_CREDENTIALS)
-                .build();
-        var registrations = new InMemoryReactiveClientRegistrationRepository(registration);
-        var clients = new InMemoryReactiveOAuth2AuthorizedClientService(registrations);
-        var tokenClient = new WebClientReactiveClientCredentialsTokenResponseClient();
-        tokenClient.setWebClient(WebClient.builder().clientConnector(connector).build());
-        var provider = new ClientCredentialsReactiveOAuth2AuthorizedClientProvider();
-        provider.setAccessTokenResponseClient(tokenClient);
-        provider.setClock(clock);
-        var manager = new AuthorizedClientServiceReactiveOAuth2AuthorizedClientManager(registrations, clients);
-        manager.setAuthorizedClientProvider(provider);
+        var tokens = ClientCredentialsFilter.create(p.instanceId(), p.tokenUrl(), p.clientId(), p.clientSecret(),
+                List.of(), connector, clock,
+                new ClientCredentialsFilter.TokenFailures(ConnectorException.AuthFailed::new,
+                        ConnectorException.Retryable::notSent));
 
         WebClient web = WebClient.builder()
                 .baseUrl(p.baseUrl())
                 .clientConnector(connector)
-                .filter(new ClientCredentialsFilter(manager, clients, p.instanceId()))
+                .filter(tokens)
                 .codecs(c -> c.defaultCodecs().maxInMemorySize((int) McsConnector.MAX_FILE + 1024))
                 .build();
         ResilienceChain chain = new ResilienceChain("mcs-" + p.instanceId(), p.maxAttempts(), p.requestsPerSecond(),

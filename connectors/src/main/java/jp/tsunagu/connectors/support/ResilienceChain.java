@@ -3,6 +3,7 @@ package jp.tsunagu.connectors.support;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
 
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
@@ -61,7 +62,7 @@ public final class ResilienceChain {
                 .intervalBiFunction((attempt, outcome) -> outcome.isLeft()
                         && outcome.getLeft() instanceof ConnectorException.RateLimited limited
                         ? limited.retryAfter().toMillis()
-                        : jittered(attempt))
+                        : backoff(attempt))
                 .build());
         // A create that may have reached the SNS is not repeated in line: without an idempotency key on the
         // SNS side a repeat could post the note twice. Only refusals before processing are retried here.
@@ -71,16 +72,9 @@ public final class ResilienceChain {
                 .intervalBiFunction((attempt, outcome) -> outcome.isLeft()
                         && outcome.getLeft() instanceof ConnectorException.RateLimited limited
                         ? limited.retryAfter().toMillis()
-                        : jittered(attempt))
+                        : backoff(attempt))
                 .build());
-        // Half of the last 20 calls failing means the SNS is in trouble: stop for 30 s instead of adding load.
-        this.circuitBreaker = CircuitBreaker.of(name, CircuitBreakerConfig.custom()
-                .slidingWindowSize(20)
-                .minimumNumberOfCalls(10)
-                .failureRateThreshold(50)
-                .waitDurationInOpenState(Duration.ofSeconds(30))
-                .recordException(e -> e instanceof ConnectorException.Retryable || e instanceof TimeoutException)
-                .build());
+        this.circuitBreaker = circuitBreaker(name, e -> e instanceof ConnectorException.Retryable || e instanceof TimeoutException);
         int perPeriod = Math.max(1, (int) Math.round(requestsPerSecond));
         this.rateLimiter = RateLimiter.of(name, RateLimiterConfig.custom()
                 .limitForPeriod(perPeriod)
@@ -89,6 +83,21 @@ public final class ResilienceChain {
                 .build());
         this.timeLimiter = TimeLimiter.of(name, TimeLimiterConfig.custom().timeoutDuration(callTimeout).build());
         this.bulkhead = Bulkhead.of(name, BulkheadConfig.custom().maxConcurrentCalls(maxConcurrentCalls).build());
+    }
+
+    /**
+     * The circuit breaker of one edge: half of the last 20 calls (at least 10) failing means the other side is
+     * in trouble, so calls stop for 30 s instead of adding load. {@code failure} says which errors count; any
+     * other outcome counts as a success.
+     */
+    public static CircuitBreaker circuitBreaker(String name, Predicate<Throwable> failure) {
+        return CircuitBreaker.of(name, CircuitBreakerConfig.custom()
+                .slidingWindowSize(20)
+                .minimumNumberOfCalls(10)
+                .failureRateThreshold(50)
+                .waitDurationInOpenState(Duration.ofSeconds(30))
+                .recordException(failure)
+                .build());
     }
 
     /** For reads and idempotent writes (edit, delete, stamp): blips are retried in line. */
@@ -134,7 +143,11 @@ public final class ResilienceChain {
                 || (e instanceof ConnectorException.Retryable retryable && retryable.notSent());
     }
 
-    private static long jittered(int attempt) {
+    /**
+     * The wait before attempt {@code attempt + 1} in milliseconds: {@link #BASE_BACKOFF} doubling per attempt,
+     * ±50% jitter. For other edges' Resilience4j retries too.
+     */
+    public static long backoff(int attempt) {
         long base = BASE_BACKOFF.toMillis() << Math.min(attempt - 1, 6);
         return base / 2 + ThreadLocalRandom.current().nextLong(base);
     }

@@ -19,6 +19,7 @@ import jp.tsunagu.connectors.sns.ConnectorHealth;
 import jp.tsunagu.connectors.sns.ExternalMessage;
 import jp.tsunagu.connectors.sns.ExternalStamp;
 import jp.tsunagu.connectors.sns.OutboundMessage;
+import jp.tsunagu.connectors.support.WireMockJournal;
 import reactor.core.publisher.Flux;
 import reactor.test.StepVerifier;
 import tools.jackson.databind.json.JsonMapper;
@@ -61,16 +62,8 @@ class McsConnectorContractTests {
                         Duration.ofSeconds(2), Duration.ofSeconds(2), 100, 3, 4));
     }
 
-    /**
-     * WireMock journals a request after answering it, so the client can finish first: wait (bounded) for
-     * the journal to catch up before counting.
-     */
     private void journaled(int count, com.github.tomakehurst.wiremock.matching.RequestPatternBuilder pattern) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (sns.findAll(pattern).size() < count && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
-        }
-        sns.verify(count, pattern);
+        WireMockJournal.journaled(sns, count, pattern);
     }
 
     @AfterEach

@@ -76,6 +76,8 @@ final class BenchServer implements AutoCloseable {
         command.addAll(List.of("-jar", jar.toString(),
                 "--spring.profiles.active=demo",
                 "--tsunagu.demo.data.enabled=false",
+                // health records are not what is measured, and a fixed port of its own could collide
+                "--tsunagu.demo.fhir.enabled=false",
                 "--tsunagu.embedded-mongo.in-memory=true",
                 "--tsunagu.demo.issuer.uri=" + o.issuer(),
                 "--tsunagu.demo.issuer.key-file=" + keyFile,

@@ -58,9 +58,9 @@ public final class DrainBench {
                 "--server.port=0", "--spring.main.banner-mode=off", "--logging.level.root=WARN",
                 "--logging.level.jp.tsunagu.bridge.outbound=ERROR",
                 "--tsunagu.embedded-mongo.in-memory=true",
-                // The demo profile only for its token issuer (the API is not used here): no demo data, no simulator.
+                // The demo profile only for its token issuer (the API is not used here): no demo data, no simulators.
                 "--spring.profiles.active=demo", "--tsunagu.demo.data.enabled=false",
-                "--tsunagu.demo.simulator.enabled=false",
+                "--tsunagu.demo.simulator.enabled=false", "--tsunagu.demo.fhir.enabled=false",
                 "--tsunagu.bridge.poller-enabled=false",
                 "--tsunagu.bridge.outbound.retry-steps=" + retry + "s",
                 "--tsunagu.bridge.mcs.instances[0].id=mcs-bench",

@@ -2,10 +2,7 @@ package jp.tsunagu.connectors.mcs.simulator;
 
 import static jp.tsunagu.connectors.mcs.simulator.SimulatorException.badRequest;
 
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -15,30 +12,24 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 
-import io.netty.channel.ChannelOption;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.multipart.FileUpload;
 import io.netty.handler.codec.http.multipart.HttpData;
 import org.reactivestreams.Publisher;
+import jp.tsunagu.connectors.support.simulator.SimCounters;
+import jp.tsunagu.connectors.support.simulator.SimReply;
+import jp.tsunagu.connectors.support.simulator.Simulator;
+import jp.tsunagu.connectors.support.simulator.SimTokens;
 import reactor.core.publisher.Mono;
-import reactor.netty.DisposableServer;
-import reactor.netty.http.server.HttpServer;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
 import reactor.netty.http.server.HttpServerRoutes;
-import reactor.netty.resources.LoopResources;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -94,10 +85,9 @@ import tools.jackson.databind.node.ObjectNode;
  * (429), then the call itself, whose answer {@link #malformedNext} may spoil and {@link #delayNext} may hold
  * back; a call stopped earlier does not use up a later fault.
  */
-public final class McsSimulator implements AutoCloseable {
+public final class McsSimulator extends Simulator<McsSimulator> {
 
     public static final String API_PREFIX = "/api/v2t";
-    public static final String TOKEN_PATH = "/oauth/token";
 
     /** Route names, as counted by {@link #calls(String)}. */
     public static final String ROUTE_PROJECTS = "GET /projects";
@@ -116,39 +106,27 @@ public final class McsSimulator implements AutoCloseable {
     /** Requests that matched no route (answered 404). */
     public static final String ROUTE_UNKNOWN = "unknown";
 
-    public static final Duration DEFAULT_TOKEN_TTL = Duration.ofHours(1);
+    public static final Duration DEFAULT_TOKEN_TTL = SimTokens.DEFAULT_TTL;
     public static final double DEFAULT_RATE_PER_SECOND = 10;
     public static final long MAX_UPLOAD_BYTES = 20L * 1024 * 1024;
 
     private static final ZoneOffset JST = ZoneOffset.ofHours(9);
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSSXXX");
-    private static final String JSON = "application/json; charset=utf-8";
     private static final byte[] MALFORMED_BODY = "{\"messages\": [{\"id\": \"1\", \"body\": \"<p>trunc"
             .getBytes(StandardCharsets.UTF_8);
 
-    private final JsonMapper mapper = JsonMapper.builder().build();
-    private final SimState state;
-    private final SecureRandom random = new SecureRandom();
+    private static final JsonMapper MAPPER = JsonMapper.builder().build();
 
-    private final Map<String, Client> clients = new ConcurrentHashMap<>();
-    private final Map<String, Token> tokens = new ConcurrentHashMap<>();
-    private volatile Duration tokenTtl = DEFAULT_TOKEN_TTL;
+    private final JsonMapper mapper = MAPPER;
+    private final SimState state;
 
     private volatile double ratePerSecond = DEFAULT_RATE_PER_SECOND;
     private final Map<String, TokenBucket> buckets = new ConcurrentHashMap<>();
 
-    private volatile boolean down;
     private volatile boolean resetAll;
-    private final Armed<Integer> failNext = new Armed<>();
-    private final Armed<Duration> delayNext = new Armed<>();
-    private final Armed<Boolean> resetNext = new Armed<>();
-    private final Armed<Boolean> malformedNext = new Armed<>();
 
-    private final Map<String, LongAdder> calls = new ConcurrentHashMap<>();
-    private final LongAdder tokenRequests = new LongAdder();
+    private final SimCounters calls = new SimCounters();
 
-    private volatile DisposableServer server;
-    private volatile LoopResources loops;
 
     /** A simulator on the system clock. */
     public McsSimulator() {
@@ -157,64 +135,19 @@ public final class McsSimulator implements AutoCloseable {
 
     /** A simulator whose timestamps and token expiry follow {@code clock} (stamps still never repeat). */
     public McsSimulator(Clock clock) {
-        this.state = new SimState(clock);
+        this(new SimState(clock));
+    }
+
+    private McsSimulator(SimState state) {
+        super("mcs-simulator", MAPPER, state::now, "mcs");
+        this.state = state;
     }
 
     // ==== lifecycle =================================================================================================
 
-    /** Binds 127.0.0.1:{@code port} (0 for a free port) and serves until {@link #close()}. */
-    public synchronized McsSimulator start(int port) {
-        if (server != null) {
-            throw new IllegalStateException("already started on port " + server.port());
-        }
-        // Its own event loops: the shared Reactor Netty resources belong to whatever application runs in the same
-        // JVM, and that application disposes them when it stops (a server restarted in a test would find the SNS
-        // gone with it).
-        loops = LoopResources.create("mcs-simulator", 2, true);
-        server = HttpServer.create()
-                .runOn(loops)
-                .host("127.0.0.1")
-                .port(port)
-                .route(this::routes)
-                .bindNow(Duration.ofSeconds(10));
-        return this;
-    }
-
-    public int port() {
-        DisposableServer s = server;
-        if (s == null) {
-            throw new IllegalStateException("not started");
-        }
-        return s.port();
-    }
-
-    /** {@code http://127.0.0.1:<port>}. */
-    public String baseUrl() {
-        return "http://127.0.0.1:" + port();
-    }
-
     /** {@code baseUrl() + "/api/v2t"}: the prefix of every API path. */
     public String apiUrl() {
         return baseUrl() + API_PREFIX;
-    }
-
-    /** {@code baseUrl() + "/oauth/token"}. */
-    public String tokenUrl() {
-        return baseUrl() + TOKEN_PATH;
-    }
-
-    @Override
-    public synchronized void close() {
-        DisposableServer s = server;
-        server = null;
-        if (s != null) {
-            s.disposeNow(Duration.ofSeconds(5));
-        }
-        LoopResources l = loops;
-        loops = null;
-        if (l != null) {
-            l.disposeLater(Duration.ZERO, Duration.ofSeconds(5)).block(Duration.ofSeconds(6));
-        }
     }
 
     // ==== accounts and tokens =======================================================================================
@@ -232,28 +165,10 @@ public final class McsSimulator implements AutoCloseable {
 
     /** Registers an OAuth2 client acting as the existing user {@code userId}. */
     public McsSimulator addClient(String clientId, String secret, String userId) {
-        if (clientId == null || clientId.isBlank() || secret == null) {
-            throw new IllegalArgumentException("client id and secret are required");
-        }
         if (!state.hasUser(userId)) {
             throw new IllegalArgumentException("unknown user " + userId);
         }
-        clients.put(clientId, new Client(secret, userId));
-        return this;
-    }
-
-    /** TTL of tokens issued from now on (default one hour); {@link Duration#ZERO} issues tokens already expired. */
-    public McsSimulator tokenTtl(Duration ttl) {
-        if (ttl == null || ttl.isNegative()) {
-            throw new IllegalArgumentException("ttl must be zero or positive");
-        }
-        this.tokenTtl = ttl;
-        return this;
-    }
-
-    /** Forgets every issued token: the next API call of each client gets 401. */
-    public McsSimulator revokeTokens() {
-        tokens.clear();
+        tokens.addClient(clientId, secret, userId);
         return this;
     }
 
@@ -370,45 +285,9 @@ public final class McsSimulator implements AutoCloseable {
 
     // ==== fault injection ===========================================================================================
 
-    /** While down, every request (token requests too) is answered 503. */
-    public McsSimulator down(boolean down) {
-        this.down = down;
-        return this;
-    }
-
-    /** The next {@code n} API calls are answered {@code status} with a JSON error (429 with Retry-After: 1). */
-    public McsSimulator failNext(int n, int status) {
-        if (status < 100 || status > 599) {
-            throw new IllegalArgumentException("status " + status);
-        }
-        failNext.arm(n, status);
-        return this;
-    }
-
-    /** The next {@code n} API calls take effect at once but are answered only after {@code delay}. */
-    public McsSimulator delayNext(int n, Duration delay) {
-        if (delay == null || delay.isNegative()) {
-            throw new IllegalArgumentException("delay must be zero or positive");
-        }
-        delayNext.arm(n, delay);
-        return this;
-    }
-
     /** While on, every request's connection (token requests too) is closed (RST) without an answer. */
     public McsSimulator resetConnections(boolean reset) {
         this.resetAll = reset;
-        return this;
-    }
-
-    /** The next {@code n} API calls are dropped: connection closed before anything is done or answered. */
-    public McsSimulator resetNext(int n) {
-        resetNext.arm(n, Boolean.TRUE);
-        return this;
-    }
-
-    /** The next {@code n} API calls take effect but are answered 200 with a body that is not valid JSON. */
-    public McsSimulator malformedNext(int n) {
-        malformedNext.arm(n, Boolean.TRUE);
         return this;
     }
 
@@ -423,49 +302,39 @@ public final class McsSimulator implements AutoCloseable {
     }
 
     /** Turns off every fault (down, resets, pending one-shot faults); keeps rate limit and token TTL. */
+    @Override
     public McsSimulator clearFaults() {
-        down = false;
         resetAll = false;
-        failNext.arm(0, null);
-        delayNext.arm(0, null);
-        resetNext.arm(0, null);
-        malformedNext.arm(0, null);
-        return this;
+        return super.clearFaults();
     }
 
     // ==== counters ==================================================================================================
 
     /** Requests received on a route (one of the {@code ROUTE_*} names), whatever they were answered. */
     public long calls(String route) {
-        LongAdder a = calls.get(route);
-        return a == null ? 0 : a.sum();
+        return calls.get(route);
     }
 
     /** Requests received per route, sorted by route name. */
     public Map<String, Long> callCounts() {
-        Map<String, Long> out = new TreeMap<>();
-        calls.forEach((k, v) -> out.put(k, v.sum()));
-        return out;
+        return calls.snapshot();
     }
 
     /** All API requests received (token requests not included). */
     public long totalCalls() {
-        return calls.values().stream().mapToLong(LongAdder::sum).sum();
-    }
-
-    public long tokenRequests() {
-        return tokenRequests.sum();
+        return calls.total();
     }
 
     public McsSimulator resetCounters() {
         calls.clear();
-        tokenRequests.reset();
+        resetTokenRequests();
         return this;
     }
 
     // ==== HTTP ======================================================================================================
 
-    private void routes(HttpServerRoutes r) {
+    @Override
+    protected void routes(HttpServerRoutes r) {
         String a = API_PREFIX;
         r.post(TOKEN_PATH, this::token)
                 .post(a + TOKEN_PATH, this::token)
@@ -487,38 +356,38 @@ public final class McsSimulator implements AutoCloseable {
 
     /** Counting, faults, auth and rate limit around one API route. */
     private BiFunction<HttpServerRequest, HttpServerResponse, Publisher<Void>> api(
-            String route, boolean readBody, Function<Call, Mono<Reply>> handler) {
+            String route, boolean readBody, Function<Call, Mono<SimReply>> handler) {
         return (req, res) -> {
-            calls.computeIfAbsent(route, k -> new LongAdder()).increment();
-            if (resetAll || resetNext.take() != null) {
-                return resetConnection(req);
+            calls.increment(route);
+            if (resetAll || takeReset()) {
+                return SimReply.resetConnection(req);
             }
-            if (down) {
+            if (isDown()) {
                 return send(res, error(503, "service unavailable"));
             }
-            Integer failStatus = failNext.take();
+            Integer failStatus = takeFailure();
             if (failStatus != null) {
                 return send(res, injectedFailure(failStatus));
             }
-            Object auth = authenticate(req);
-            if (auth instanceof Reply refused) {
-                return send(res, refused);
+            SimTokens.Auth auth = tokens.authenticate(req);
+            if (auth.refusal() != null) {
+                return send(res, auth.refusal());
             }
-            Client client = (Client) auth;
-            long retryAfter = throttle(client.userId());
+            String userId = auth.account();
+            long retryAfter = throttle(userId);
             if (retryAfter > 0) {
                 return send(res, error(429, "rate limit exceeded").header("Retry-After", Long.toString(retryAfter)));
             }
-            Duration delay = delayNext.take();
-            boolean malformed = malformedNext.take() != null;
+            Duration delay = takeDelay();
+            boolean malformed = takeMalformed();
             Mono<String> body = readBody
                     ? req.receive().aggregate().asString(StandardCharsets.UTF_8).defaultIfEmpty("")
                     : Mono.just("");
-            Mono<Reply> reply = body
-                    .flatMap(b -> handler.apply(new Call(req, client.userId(), b)))
+            Mono<SimReply> reply = body
+                    .flatMap(b -> handler.apply(new Call(req, userId, b)))
                     .onErrorResume(e -> Mono.just(errorReply(e)));
             if (malformed) {
-                reply = reply.map(r -> new Reply(200, JSON, MALFORMED_BODY, Map.of()));
+                reply = reply.map(r -> new SimReply(200, SimReply.JSON, MALFORMED_BODY, Map.of()));
             }
             if (delay != null) {
                 reply = reply.delayUntil(r -> Mono.delay(delay));
@@ -528,108 +397,28 @@ public final class McsSimulator implements AutoCloseable {
     }
 
     private Publisher<Void> unknown(HttpServerRequest req, HttpServerResponse res) {
-        calls.computeIfAbsent(ROUTE_UNKNOWN, k -> new LongAdder()).increment();
+        calls.increment(ROUTE_UNKNOWN);
         if (resetAll) {
-            return resetConnection(req);
+            return SimReply.resetConnection(req);
         }
-        if (down) {
+        if (isDown()) {
             return send(res, error(503, "service unavailable"));
         }
         return send(res, error(404, "no such route: " + req.method() + " " + req.fullPath()));
     }
 
     private Publisher<Void> token(HttpServerRequest req, HttpServerResponse res) {
-        tokenRequests.increment();
+        countTokenRequest();
         if (resetAll) {
-            return resetConnection(req);
+            return SimReply.resetConnection(req);
         }
-        if (down) {
+        if (isDown()) {
             return send(res, error(503, "service unavailable"));
         }
         return req.receive().aggregate().asString(StandardCharsets.UTF_8).defaultIfEmpty("")
-                .map(body -> issueToken(req, body))
+                .map(body -> tokens.issue(req, body))
                 .onErrorResume(e -> Mono.just(errorReply(e)))
                 .flatMap(r -> send(res, r));
-    }
-
-    private Reply issueToken(HttpServerRequest req, String body) {
-        Map<String, List<String>> form = new QueryStringDecoder(body, StandardCharsets.UTF_8, false).parameters();
-        String grant = first(form.get("grant_type"));
-        if (grant == null) {
-            return oauthError(400, "invalid_request", "grant_type is required");
-        }
-        if (!"client_credentials".equals(grant)) {
-            return oauthError(400, "unsupported_grant_type", "only client_credentials is supported");
-        }
-        String id = first(form.get("client_id"));
-        String secret = first(form.get("client_secret"));
-        String auth = req.requestHeaders().get(HttpHeaderNames.AUTHORIZATION);
-        if (auth != null && auth.regionMatches(true, 0, "Basic ", 0, 6)) {
-            try {
-                String decoded = new String(Base64.getDecoder().decode(auth.substring(6).trim()),
-                        StandardCharsets.UTF_8);
-                int colon = decoded.indexOf(':');
-                if (colon < 0) {
-                    return invalidClient();
-                }
-                id = URLDecoder.decode(decoded.substring(0, colon), StandardCharsets.UTF_8);
-                secret = URLDecoder.decode(decoded.substring(colon + 1), StandardCharsets.UTF_8);
-            } catch (IllegalArgumentException e) {
-                return invalidClient();
-            }
-        }
-        Client client = id == null ? null : clients.get(id);
-        if (client == null || secret == null || !MessageDigest.isEqual(
-                client.secret().getBytes(StandardCharsets.UTF_8), secret.getBytes(StandardCharsets.UTF_8))) {
-            return invalidClient();
-        }
-        Duration ttl = tokenTtl;
-        byte[] raw = new byte[32];
-        random.nextBytes(raw);
-        String token = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
-        tokens.put(token, new Token(id, state.now().plus(ttl)));
-        ObjectNode n = mapper.createObjectNode();
-        n.put("access_token", token);
-        n.put("token_type", "Bearer");
-        n.put("expires_in", (ttl.toMillis() + 999) / 1000);
-        return json(200, n).header("Cache-Control", "no-store");
-    }
-
-    private Reply invalidClient() {
-        return oauthError(401, "invalid_client", "unknown client or wrong secret")
-                .header("WWW-Authenticate", "Basic realm=\"mcs\"");
-    }
-
-    /** The {@link Client} the bearer token was issued to, or the 401 {@link Reply} to answer. */
-    private Object authenticate(HttpServerRequest req) {
-        String value = bearer(req);
-        if (value == null) {
-            return unauthorized("invalid_request", "a bearer token is required");
-        }
-        Token t = tokens.get(value);
-        Client client = t == null ? null : clients.get(t.clientId());
-        if (client == null) {
-            return unauthorized("invalid_token", "unknown access token");
-        }
-        if (!state.now().isBefore(t.expiresAt())) {
-            tokens.remove(value);
-            return unauthorized("invalid_token", "the access token expired");
-        }
-        return client;
-    }
-
-    private static String bearer(HttpServerRequest req) {
-        String auth = req.requestHeaders().get(HttpHeaderNames.AUTHORIZATION);
-        if (auth == null || !auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return null;
-        }
-        String v = auth.substring(7).trim();
-        return v.isEmpty() ? null : v;
-    }
-
-    private Reply unauthorized(String code, String description) {
-        return oauthError(401, code, description)
-                .header("WWW-Authenticate", "Bearer error=\"" + code + "\"");
     }
 
     /** 0 when the call may go on, else the seconds to wait. */
@@ -642,8 +431,8 @@ public final class McsSimulator implements AutoCloseable {
         return b.tryAcquire();
     }
 
-    private Reply injectedFailure(int status) {
-        Reply r = error(status, "injected failure " + status);
+    private SimReply injectedFailure(int status) {
+        SimReply r = error(status, "injected failure " + status);
         if (status == 429) {
             r = r.header("Retry-After", "1");
         } else if (status == 401) {
@@ -652,29 +441,13 @@ public final class McsSimulator implements AutoCloseable {
         return r;
     }
 
-    private static Mono<Void> resetConnection(HttpServerRequest req) {
-        req.withConnection(c -> {
-            try {
-                c.channel().config().setOption(ChannelOption.SO_LINGER, 0);
-            } catch (RuntimeException ignored) {
-                // a plain close is the next best thing
-            }
-            c.channel().close();
-        });
-        return Mono.empty();
-    }
-
-    private static Mono<Void> send(HttpServerResponse res, Reply r) {
-        res.status(r.status())
-                .header(HttpHeaderNames.CONTENT_TYPE, r.contentType())
-                .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(r.body().length));
-        r.headers().forEach(res::header);
-        return res.sendByteArray(Mono.just(r.body())).then();
+    private static Mono<Void> send(HttpServerResponse res, SimReply r) {
+        return r.send(res);
     }
 
     // ==== API handlers ==============================================================================================
 
-    private Mono<Reply> projectsRoute(Call c) {
+    private Mono<SimReply> projectsRoute(Call c) {
         String type = c.query("type");
         if (type != null && !SimState.PROJECT_TYPES.contains(type)) {
             throw badRequest("type: must be patient, group or direct");
@@ -694,7 +467,7 @@ public final class McsSimulator implements AutoCloseable {
         return Mono.just(json(200, n));
     }
 
-    private Mono<Reply> status(Call c) {
+    private Mono<SimReply> status(Call c) {
         SimState.Status s = state.status(c.userId(), c.timeQuery("after", false));
         ObjectNode n = mapper.createObjectNode();
         n.put("updated", s.updated());
@@ -702,7 +475,7 @@ public final class McsSimulator implements AutoCloseable {
         return Mono.just(json(200, n));
     }
 
-    private Mono<Reply> members(Call c) {
+    private Mono<SimReply> members(Call c) {
         ObjectNode n = mapper.createObjectNode();
         ArrayNode users = n.putArray("users");
         for (User u : state.members(c.userId(), c.param("pid"))) {
@@ -711,7 +484,7 @@ public final class McsSimulator implements AutoCloseable {
         return Mono.just(json(200, n));
     }
 
-    private Mono<Reply> history(Call c) {
+    private Mono<SimReply> history(Call c) {
         int page = c.intQuery("page", 1, 1, 1_000_000);
         int perPage = c.intQuery("per_page", 20, 1, 100);
         SimState.Page p = state.history(c.userId(), c.param("pid"), page, perPage);
@@ -724,7 +497,7 @@ public final class McsSimulator implements AutoCloseable {
         return Mono.just(json(200, n));
     }
 
-    private Mono<Reply> latest(Call c) {
+    private Mono<SimReply> latest(Call c) {
         Instant after = c.timeQuery("after", true);
         int perPage = c.intQuery("per_page", 100, 1, 100);
         SimState.Page p = state.latest(c.userId(), c.param("pid"), after, perPage);
@@ -735,15 +508,15 @@ public final class McsSimulator implements AutoCloseable {
         return Mono.just(json(200, n));
     }
 
-    private Mono<Reply> post(Call c) {
+    private Mono<SimReply> post(Call c) {
         return postOrReply(c, null);
     }
 
-    private Mono<Reply> reply(Call c) {
+    private Mono<SimReply> reply(Call c) {
         return postOrReply(c, c.param("mid"));
     }
 
-    private Mono<Reply> postOrReply(Call c, String parentId) {
+    private Mono<SimReply> postOrReply(Call c, String parentId) {
         JsonNode in = jsonObject(c.body());
         String body = text(in, "body");
         if (body == null) {
@@ -754,7 +527,7 @@ public final class McsSimulator implements AutoCloseable {
         return Mono.just(json(201, messageJson(m, c.userId())));
     }
 
-    private Mono<Reply> update(Call c) {
+    private Mono<SimReply> update(Call c) {
         JsonNode in = jsonObject(c.body());
         String body = text(in, "body");
         if (body == null) {
@@ -763,11 +536,11 @@ public final class McsSimulator implements AutoCloseable {
         return Mono.just(json(200, messageJson(state.edit(c.userId(), c.param("id"), body), c.userId())));
     }
 
-    private Mono<Reply> delete(Call c) {
+    private Mono<SimReply> delete(Call c) {
         return Mono.just(json(200, messageJson(state.delete(c.userId(), c.param("id")), c.userId())));
     }
 
-    private Mono<Reply> react(Call c, boolean add) {
+    private Mono<SimReply> react(Call c, boolean add) {
         String type = text(jsonObject(c.body()), "type");
         if (type == null) {
             throw badRequest("type: required");
@@ -775,7 +548,7 @@ public final class McsSimulator implements AutoCloseable {
         return Mono.just(json(200, messageJson(state.react(c.userId(), c.param("id"), type, add), c.userId())));
     }
 
-    private Mono<Reply> upload(Call c) {
+    private Mono<SimReply> upload(Call c) {
         if (!c.req().isMultipart()) {
             throw badRequest("a multipart/form-data body with a part named file is required");
         }
@@ -810,12 +583,12 @@ public final class McsSimulator implements AutoCloseable {
         }
     }
 
-    private Mono<Reply> download(Call c) {
+    private Mono<SimReply> download(Call c) {
         SimState.AttachmentRec a = state.attachment(c.param("id"));
         if (a == null) {
             throw SimulatorException.notFound("attachment not found: " + c.param("id"));
         }
-        return Mono.just(new Reply(200, a.meta().contentType(), a.bytes(), Map.of()));
+        return Mono.just(new SimReply(200, a.meta().contentType(), a.bytes(), Map.of()));
     }
 
     // ==== JSON ======================================================================================================
@@ -971,24 +744,17 @@ public final class McsSimulator implements AutoCloseable {
         return out;
     }
 
-    private Reply json(int status, JsonNode n) {
-        return new Reply(status, JSON, mapper.writeValueAsBytes(n), Map.of());
+    private SimReply json(int status, JsonNode n) {
+        return SimReply.json(mapper, status, n);
     }
 
-    private Reply error(int status, String message) {
+    private SimReply error(int status, String message) {
         ObjectNode n = mapper.createObjectNode();
         n.put("error", message);
         return json(status, n);
     }
 
-    private Reply oauthError(int status, String code, String description) {
-        ObjectNode n = mapper.createObjectNode();
-        n.put("error", code);
-        n.put("error_description", description);
-        return json(status, n);
-    }
-
-    private Reply errorReply(Throwable e) {
+    private SimReply errorReply(Throwable e) {
         if (e instanceof SimulatorException s) {
             return error(s.status(), s.getMessage());
         }
@@ -1051,12 +817,6 @@ public final class McsSimulator implements AutoCloseable {
         }
     }
 
-    private record Client(String secret, String userId) {
-    }
-
-    private record Token(String clientId, Instant expiresAt) {
-    }
-
     private record Part(String name, String contentType, byte[] bytes) {
     }
 
@@ -1098,45 +858,6 @@ public final class McsSimulator implements AutoCloseable {
                 return OffsetDateTime.parse(v).toInstant();
             } catch (DateTimeParseException e) {
                 throw badRequest(name + ": not an ISO-8601 timestamp with offset (is '+' URL-encoded?): " + v);
-            }
-        }
-    }
-
-    private record Reply(int status, String contentType, byte[] body, Map<String, String> headers) {
-
-        Reply header(String name, String value) {
-            Map<String, String> h = new LinkedHashMap<>(headers);
-            h.put(name, value);
-            return new Reply(status, contentType, body, h);
-        }
-    }
-
-    /** A one-shot fault armed for the next n requests; taking it is atomic. */
-    private static final class Armed<T> {
-
-        private record Pending<T>(int remaining, T value) {
-        }
-
-        private final AtomicReference<Pending<T>> ref = new AtomicReference<>();
-
-        void arm(int n, T value) {
-            if (n < 0) {
-                throw new IllegalArgumentException("n must be zero or positive: " + n);
-            }
-            ref.set(n == 0 ? null : new Pending<>(n, value));
-        }
-
-        /** The armed value, consuming one shot, or null if none is armed. */
-        T take() {
-            while (true) {
-                Pending<T> p = ref.get();
-                if (p == null) {
-                    return null;
-                }
-                Pending<T> next = p.remaining() > 1 ? new Pending<>(p.remaining() - 1, p.value()) : null;
-                if (ref.compareAndSet(p, next)) {
-                    return p.value();
-                }
             }
         }
     }
