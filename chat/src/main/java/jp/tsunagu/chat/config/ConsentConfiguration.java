@@ -25,10 +25,15 @@ import jp.tsunagu.chat.room.MembershipStore;
 import jp.tsunagu.chat.room.RoomStore;
 import jp.tsunagu.chat.support.RoomLinearizer;
 import jp.tsunagu.connectors.record.HealthRecordSource;
+import jp.tsunagu.connectors.record.fhir.FhirHealthRecordSource;
+import jp.tsunagu.connectors.record.fhir.FhirSourceProperties;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -68,6 +73,16 @@ public class ConsentConfiguration {
     ConsentHandler consentHandler(GrantStore grants, ConsentRequestStore requests, ProxyStore proxies,
                                   MembershipStore memberships, RoomAccess access, ExcerptAnnouncer announcer, Clock clock) {
         return new ConsentHandler(grants, requests, proxies, memberships, access, announcer, clock);
+    }
+
+    /**
+     * The regional FHIR R4 server, when {@code tsunagu.record.fhir.base-url} is set. Bound straight into the
+     * connector's own properties record, which applies the defaults and rejects an incomplete setting at startup.
+     */
+    @Bean(destroyMethod = "close")
+    @ConditionalOnProperty(name = "tsunagu.record.fhir.base-url")
+    FhirHealthRecordSource fhirHealthRecordSource(Environment env) {
+        return FhirHealthRecordSource.create(Binder.get(env).bindOrCreate("tsunagu.record.fhir", FhirSourceProperties.class));
     }
 
     /** Without a configured source every section reads "source unavailable"; consent still works. */

@@ -9,7 +9,6 @@ import jp.tsunagu.chat.identity.CareUser;
 import jp.tsunagu.chat.identity.Profession;
 import jp.tsunagu.connectors.record.HealthRecordException;
 import jp.tsunagu.connectors.record.RecordCategory;
-import jp.tsunagu.ops.support.IntegrationTestSupport;
 import jp.tsunagu.ops.support.TestRecordSource;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -22,18 +21,12 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The consent scope service end to end: a member asks, the resident or a proxy approves, a card is posted, and
  * each reader sees exactly what the grant's current version allows them, with every read logged.
  */
-class ConsentIntegrationTests extends IntegrationTestSupport {
+class ConsentIntegrationTests extends ConsentTestSupport {
 
     private static final OffsetDateTime NOW = OffsetDateTime.now(ZoneOffset.ofHours(9));
 
     @Autowired
     private TestRecordSource records;
-
-    private String residentId(Team t) {
-        Map<?, ?> detail = as(t.careManager()).get().uri("/api/v1/rooms/{r}", t.roomId()).exchange()
-                .expectStatus().isOk().expectBody(Map.class).returnResult().getResponseBody();
-        return (String) ((Map<?, ?>) ((Map<?, ?>) detail.get("room")).get("resident")).get("externalResidentId");
-    }
 
     /** HbA1c now and a year ago, blood pressure today and 40 days ago, a memo: some inside, some outside windows. */
     private String withRecord(Team t) {
@@ -45,55 +38,6 @@ class ConsentIntegrationTests extends IntegrationTestSupport {
                 item("Observation/bp-old", RecordCategory.VITAL_BP, "85354-9", "血圧", NOW.minusDays(40), "150", "mm[Hg]"),
                 item("DocumentReference/memo-1", RecordCategory.MEMO, null, "最近よく眠れない", NOW.minusDays(1), null, null)));
         return resident;
-    }
-
-    private Map<?, ?> ask(CareUser who, String roomId, Map<String, Object> scope) {
-        return as(who).post().uri("/api/v1/rooms/{r}/consent/requests", roomId).contentType(MediaType.APPLICATION_JSON)
-                .bodyValue(scope).exchange().expectStatus().isCreated().expectBody(Map.class).returnResult().getResponseBody();
-    }
-
-    private String approve(CareUser who, String roomId, String requestId) {
-        Map<?, ?> grant = as(who).post().uri("/api/v1/rooms/{r}/consent/requests/{q}/approve", roomId, requestId)
-                .exchange().expectStatus().isCreated().expectBody(Map.class).returnResult().getResponseBody();
-        assertThat(grant.get("state")).isEqualTo("active");
-        return (String) grant.get("grantId");
-    }
-
-    private String grant(Team t, Map<String, Object> audience, List<String> categories) {
-        Map<?, ?> request = ask(t.nurse(), t.roomId(), Map.of("categories", categories, "audience", audience,
-                "purpose", "血糖と血圧の管理のため", "validDays", 30));
-        return approve(t.resident(), t.roomId(), (String) request.get("id"));
-    }
-
-    private String card(CareUser who, String roomId, String grantId, String kind, Integer days) {
-        Map<String, Object> body = new java.util.HashMap<>(Map.of("grantId", grantId, "kind", kind));
-        if (days != null) {
-            body.put("days", days);
-        }
-        Map<?, ?> m = as(who).post().uri("/api/v1/rooms/{r}/excerpts", roomId).contentType(MediaType.APPLICATION_JSON)
-                .bodyValue(body).exchange().expectStatus().isCreated().expectBody(Map.class).returnResult().getResponseBody();
-        assertThat(((Map<?, ?>) m.get("excerpt")).get("grantId")).isEqualTo(grantId);
-        assertThat((String) m.get("text")).as("the message itself carries no data").doesNotContain("7.1", "132");
-        return (String) m.get("id");
-    }
-
-    private Map<?, ?> read(CareUser who, String roomId, String messageId) {
-        return as(who).get().uri("/api/v1/rooms/{r}/messages/{m}/excerpt", roomId, messageId).exchange()
-                .expectStatus().isOk().expectBody(Map.class).returnResult().getResponseBody();
-    }
-
-    private static List<?> items(Map<?, ?> view, int section) {
-        return (List<?>) ((Map<?, ?>) ((List<?>) view.get("sections")).get(section)).get("items");
-    }
-
-    private static List<Object> field(List<?> maps, String... path) {
-        return maps.stream().map(m -> {
-            Object v = m;
-            for (String p : path) {
-                v = ((Map<?, ?>) v).get(p);
-            }
-            return v;
-        }).toList();
     }
 
     @Test

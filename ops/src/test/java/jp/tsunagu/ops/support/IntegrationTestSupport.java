@@ -82,6 +82,11 @@ public abstract class IntegrationTestSupport {
      * family member; plus a professional of yet another facility who is not a member.
      */
     protected Team team() {
+        return team(unique("TONE"));
+    }
+
+    /** The same team around the resident the regional network knows as {@code externalResidentId}. */
+    protected Team team(String externalResidentId) {
         String f = unique("fac");
         CareUser cm = signIn(person(unique("cm"), Profession.CARE_MANAGER, f + "-cm", "facility_admin"));
         CareUser ns = signIn(person(unique("ns"), Profession.NURSE, f + "-vns", "facility_admin"));
@@ -92,7 +97,7 @@ public abstract class IntegrationTestSupport {
         Map<?, ?> room = as(cm).post().uri("/api/v1/rooms").contentType(MediaType.APPLICATION_JSON)
                 .bodyValue(Map.of("kind", "patient",
                         "resident", Map.of("name", "山田 花子", "kana", "やまだ はなこ", "birthDate", "1938-04-12",
-                                "externalResidentId", unique("TONE")),
+                                "externalResidentId", externalResidentId),
                         "members", List.of(Map.of("userId", ns.id()), Map.of("userId", dr.id()),
                                 Map.of("userId", resident.id()), Map.of("userId", family.id()))))
                 .exchange().expectStatus().isCreated()

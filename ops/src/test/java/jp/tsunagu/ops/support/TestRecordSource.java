@@ -10,6 +10,7 @@ import jp.tsunagu.connectors.record.HealthRecordSource;
 import jp.tsunagu.connectors.record.RecordCategory;
 import jp.tsunagu.connectors.record.RecordItem;
 import jp.tsunagu.connectors.record.RecordQuery;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
 import org.springframework.boot.test.context.TestConfiguration;
 import reactor.core.publisher.Mono;
 
@@ -17,9 +18,11 @@ import reactor.core.publisher.Mono;
  * The integration tests' health-record source: what each test resident's record holds, and a switch that makes
  * the source fail for one resident. It answers everything it holds for the resident, whatever the dates and
  * category asked, so the tests also show that the server never widens a scope on a careless source's word.
- * The configuration class is itself the bean. (The FHIR source itself is tested against WireMock and its simulator in the connectors module.)
+ * The configuration class is itself the bean. It stands in only when no FHIR server is configured: tests that
+ * set {@code tsunagu.record.fhir.base-url} read through the real FHIR source (see FhirSourceIntegrationTests).
  */
 @TestConfiguration(proxyBeanMethods = false)
+@ConditionalOnExpression("'${tsunagu.record.fhir.base-url:}'.isEmpty()")
 public class TestRecordSource implements HealthRecordSource {
 
     private final Map<String, List<RecordItem>> records = new ConcurrentHashMap<>();
