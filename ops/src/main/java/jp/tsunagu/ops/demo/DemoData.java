@@ -3,8 +3,11 @@ package jp.tsunagu.ops.demo;
 import java.time.LocalDate;
 import java.util.List;
 
-/** The shape of {@code demo/demo-data.json}: facilities, people, rooms and a week of conversation. */
-public record DemoData(List<Facility> facilities, List<User> users, List<Room> rooms) {
+/**
+ * The shape of {@code demo/demo-data.json}: facilities, people, rooms and a week of conversation, and what the
+ * residents agreed to share (proxies, consent requests and their decisions, excerpt cards).
+ */
+public record DemoData(List<Facility> facilities, List<User> users, List<Room> rooms, Consent consent) {
 
     public record Facility(String id, String name, String kind) {
     }
@@ -32,5 +35,24 @@ public record DemoData(List<Facility> facilities, List<User> users, List<Room> r
     }
 
     public record Stamp(String user, String stamp) {
+    }
+
+    /** Room keys refer to {@link Room#key()}; people to {@link User#id()}. */
+    public record Consent(List<Proxy> proxies, List<Request> requests) {
+    }
+
+    /** {@code basis} is needed when the room's owner, not the resident, records the proxy. */
+    public record Proxy(String room, String userId, String relationship, String recordedBy, String basis) {
+    }
+
+    /** A consent request; with {@code decidedBy} it was approved (and its cards posted), without it it waits. */
+    public record Request(String ref, String room, String requestedBy, List<String> categories, Audience audience,
+                          String purpose, Integer validDays, String decidedBy, List<Card> cards) {
+    }
+
+    public record Audience(List<String> professions, List<String> facilities, List<String> users) {
+    }
+
+    public record Card(String by, String kind, Integer days, List<String> categories, List<String> codes, String text) {
     }
 }

@@ -8,6 +8,8 @@ import org.springframework.context.annotation.Profile;
 import org.springframework.core.env.Environment;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 
+import jp.tsunagu.chat.consent.ConsentHandler;
+import jp.tsunagu.chat.consent.ExcerptHandler;
 import jp.tsunagu.connectors.support.HtmlSanitizer;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -18,8 +20,8 @@ public class DemoDataConfiguration {
 
     @Bean
     DemoDataLoader demoDataLoader(ReactiveMongoTemplate mongo, HtmlSanitizer sanitizer, Clock clock, JsonMapper json,
-                                  Environment environment) {
+                                  Environment environment, ConsentHandler consent, ExcerptHandler excerpts) {
         return new DemoDataLoader(mongo, sanitizer, clock, json,
-                environment.getProperty("tsunagu.demo.data.enabled", Boolean.class, true));
+                environment.getProperty("tsunagu.demo.data.enabled", Boolean.class, true), consent, excerpts);
     }
 }

@@ -25,7 +25,10 @@ import org.springframework.core.io.ClassPathResource;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 import org.springframework.data.mongodb.core.query.Query;
 
+import jp.tsunagu.chat.consent.ConsentHandler;
+import jp.tsunagu.chat.consent.ExcerptHandler;
 import jp.tsunagu.chat.handler.RoomHandler;
+import jp.tsunagu.chat.identity.CareUser;
 import jp.tsunagu.chat.identity.Profession;
 import jp.tsunagu.chat.message.Message;
 import jp.tsunagu.chat.message.Priority;
@@ -45,7 +48,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Seeds the demo: the people of four facilities, five patient rooms, a team room and a direct room with a
- * week of conversation dated relative to today. Runs once: an existing database is left alone, so a
+ * week of conversation dated relative to today, then the residents' consent (see {@link DemoConsentSeeder}). Runs once: an existing database is left alone, so a
  * restarted demo keeps what people posted.
  */
 public final class DemoDataLoader implements ApplicationRunner, org.springframework.core.Ordered {
@@ -62,12 +65,15 @@ public final class DemoDataLoader implements ApplicationRunner, org.springframew
     private final Clock clock;
     private final boolean seed;
     private final DemoData data;
+    private final DemoConsentSeeder consent;
 
-    public DemoDataLoader(ReactiveMongoTemplate mongo, HtmlSanitizer sanitizer, Clock clock, JsonMapper json, boolean seed) {
+    public DemoDataLoader(ReactiveMongoTemplate mongo, HtmlSanitizer sanitizer, Clock clock, JsonMapper json, boolean seed,
+                          ConsentHandler consentHandler, ExcerptHandler excerptHandler) {
         this.mongo = mongo;
         this.sanitizer = sanitizer;
         this.clock = clock;
         this.seed = seed;
+        this.consent = new DemoConsentSeeder(consentHandler, excerptHandler);
         try (InputStream in = new ClassPathResource("demo/demo-data.json").getInputStream()) {
             this.data = json.readValue(in, DemoData.class);
         } catch (IOException e) {
@@ -114,10 +120,15 @@ public final class DemoDataLoader implements ApplicationRunner, org.springframew
             log.info("demo data: database already has {} rooms, leaving it as it is", existing);
             return;
         }
+        Map<String, String> roomIds = new HashMap<>();
         for (DemoData.Room room : data.rooms()) {
             seedRoom(room, users, now);
+            roomIds.put(room.key(), roomId(room, null));
         }
         log.info("demo data: seeded {} users and {} rooms", users.size(), data.rooms().size());
+        Map<String, CareUser> people = new HashMap<>();
+        users.forEach((id, u) -> people.put(id, u.toCareUser()));
+        consent.seed(data.consent(), roomIds, people);
     }
 
     private void seedRoom(DemoData.Room room, Map<String, DirectoryUser> users, Instant now) {
