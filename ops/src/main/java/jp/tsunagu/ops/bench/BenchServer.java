@@ -65,10 +65,7 @@ final class BenchServer implements AutoCloseable {
         Path dir = Files.createTempDirectory("tsunagu-bench-");
         Path keyFile = dir.resolve("issuer-key.pem");
         LocalJwtIssuer issuer = LocalJwtIssuer.withKeyFile(o.issuer(), keyFile);
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        int port = freePort();
         List<String> command = new ArrayList<>();
         command.add(javaTool("java"));
         command.add("-Xmx" + o.serverHeap());
@@ -76,12 +73,17 @@ final class BenchServer implements AutoCloseable {
         command.addAll(List.of("-jar", jar.toString(),
                 "--spring.profiles.active=demo",
                 "--tsunagu.demo.data.enabled=false",
-                // health records are not what is measured, and a fixed port of its own could collide
-                "--tsunagu.demo.fhir.enabled=false",
                 "--tsunagu.embedded-mongo.in-memory=true",
                 "--tsunagu.demo.issuer.uri=" + o.issuer(),
                 "--tsunagu.demo.issuer.key-file=" + keyFile,
                 "--server.port=" + port));
+        if (o.excerptReads() > 0) {
+            // The demo FHIR server on a free port; answers cached for the whole run (the target is "source cached").
+            command.addAll(List.of("--tsunagu.demo.fhir.port=" + freePort(), "--tsunagu.record.fhir.cache-ttl=1h"));
+        } else {
+            // Health records are not what is measured.
+            command.add("--tsunagu.demo.fhir.enabled=false");
+        }
         Path log = dir.resolve("server.log");
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         Thread killer = new Thread(() -> stop(process), "bench-server-stop");
@@ -127,6 +129,12 @@ final class BenchServer implements AutoCloseable {
         }
         throw new IllegalStateException("server not healthy after " + START_TIMEOUT.toSeconds() + " s: " + last
                 + (child != null ? "\n" + tail(40) : ""));
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
     }
 
     /** Heap in use right after a full GC, read with jcmd (GC.run, then GC.heap_info). */

@@ -70,6 +70,9 @@ public final class LoadTool {
               --warmup S            seconds at full rate before measuring (10)
               --grace S             seconds to wait for late deliveries after the last post (10)
               --idle-connections N  idle mode: N subscribed idle WebSockets, server heap per connection
+              --excerpts N          excerpt mode: N excerpt-card reads per second in the five demo residents'
+                                    patient rooms (--members each), then --revocations revoke/renew rounds
+              --revocations N       excerpt mode: grants revoked (and renewed) one after another (20)
               --url URL             target a running server instead of starting one (needs --key-file)
               --key-file PATH       PEM key the running server's demo issuer uses (tsunagu.demo.issuer.key-file)
               --issuer URI          token issuer (urn:tsunagu:demo)
@@ -83,11 +86,12 @@ public final class LoadTool {
             """;
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
-    private static final Duration TOKEN_TTL = Duration.ofHours(12);
+    static final Duration TOKEN_TTL = Duration.ofHours(12);
 
     record Options(String url, Path keyFile, String issuer, long serverPid, Path jar, String serverHeap,
                    List<String> serverJvmOptions, int rooms, int members, double rate, int duration, int warmup,
-                   int grace, int idleConnections, int httpConnections, int connectConcurrency) {
+                   int grace, int idleConnections, int httpConnections, int connectConcurrency, double excerptReads,
+                   int revocations) {
 
         static Options parse(String[] args) {
             Map<String, String> a = new HashMap<>();
@@ -113,7 +117,7 @@ public final class LoadTool {
             }
             Set<String> known = Set.of("rooms", "members", "rate", "duration", "warmup", "grace", "idle-connections",
                     "url", "key-file", "issuer", "server-pid", "jar", "server-heap", "server-jvm-opts",
-                    "http-connections", "connect-concurrency");
+                    "http-connections", "connect-concurrency", "excerpts", "revocations");
             for (String k : a.keySet()) {
                 if (!known.contains(k)) {
                     throw new IllegalArgumentException("unknown option --" + k);
@@ -128,9 +132,10 @@ public final class LoadTool {
                     Double.parseDouble(a.getOrDefault("rate", "1000")), positive(a, "duration", 60),
                     Integer.parseInt(a.getOrDefault("warmup", "10")), Integer.parseInt(a.getOrDefault("grace", "10")),
                     Integer.parseInt(a.getOrDefault("idle-connections", "0")), positive(a, "http-connections", 512),
-                    positive(a, "connect-concurrency", 128));
-            if (o.rate() <= 0 || o.warmup() < 0 || o.grace() < 0 || o.idleConnections() < 0) {
-                throw new IllegalArgumentException("rate must be positive, warmup, grace and idle-connections not negative");
+                    positive(a, "connect-concurrency", 128), Double.parseDouble(a.getOrDefault("excerpts", "0")),
+                    positive(a, "revocations", 20));
+            if (o.rate() <= 0 || o.warmup() < 0 || o.grace() < 0 || o.idleConnections() < 0 || o.excerptReads() < 0) {
+                throw new IllegalArgumentException("rate must be positive, warmup, grace, idle-connections and excerpts not negative");
             }
             return o;
         }
@@ -180,6 +185,8 @@ public final class LoadTool {
             try (BenchServer server = BenchServer.start(o)) {
                 if (o.idleConnections() > 0) {
                     new LoadTool().idle(o, server);
+                } else if (o.excerptReads() > 0) {
+                    new ExcerptBench(o, server).run();
                 } else {
                     new LoadTool().load(o, server);
                 }
@@ -417,7 +424,7 @@ public final class LoadTool {
         return -1;
     }
 
-    private static void printLatency(String label, Histogram h) {
+    static void printLatency(String label, Histogram h) {
         System.out.printf(Locale.ROOT, "%s n=%d p50=%s p90=%s p99=%s p99.9=%s max=%s ms%n", label, h.getTotalCount(),
                 ms(h.getValueAtPercentile(50)), ms(h.getValueAtPercentile(90)), ms(h.getValueAtPercentile(99)),
                 ms(h.getValueAtPercentile(99.9)), ms(h.getMaxValue()));
@@ -578,7 +585,7 @@ public final class LoadTool {
         return rooms;
     }
 
-    private static String facilityName(Profession p) {
+    static String facilityName(Profession p) {
         return switch (p) {
             case NURSE, ASSISTANT_NURSE -> "訪問看護ステーション";
             case CARE_MANAGER -> "居宅介護支援事業所";
@@ -601,7 +608,7 @@ public final class LoadTool {
     }
 
     /** Opens every WebSocket, a bounded number of handshakes at a time, and waits until all are subscribed. */
-    private static void connect(List<Recipient> recipients, String baseUrl, int concurrency) throws Exception {
+    static void connect(List<Recipient> recipients, String baseUrl, int concurrency) throws Exception {
         String wsUrl = baseUrl.replaceFirst("^http", "ws") + "/api/v1/ws";
         // No pool: each WebSocket is its own long-lived connection.
         HttpClient client = HttpClient.create(ConnectionProvider.newConnection());
@@ -663,7 +670,7 @@ public final class LoadTool {
                 System.getProperty("java.vm.name"), load);
     }
 
-    private static void printNotes(Tally tally) {
+    static void printNotes(Tally tally) {
         if (tally.noteCount() > 0) {
             System.out.println("problems      " + tally.noteCount() + " (first " + tally.notes().size() + "):");
             tally.notes().forEach(n -> System.out.println("              " + n));
@@ -683,7 +690,7 @@ public final class LoadTool {
         return String.format(Locale.ROOT, "%.1f", v);
     }
 
-    private static String abbreviate(String s) {
+    static String abbreviate(String s) {
         return s.length() <= 300 ? s : s.substring(0, 300) + "…";
     }
 

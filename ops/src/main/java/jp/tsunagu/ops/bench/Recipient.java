@@ -17,7 +17,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * One WebSocket of one member following one room, and what it received: which of the room's posts (by the
- * per-room counter in the text), the message ids (duplicates), the last sequence number (order).
+ * per-room counter in the text), the message ids (duplicates), the last sequence number (order); changed
+ * excerpt cards go to an {@link ExcerptListener}.
  *
  * <p>Frames arrive on the connection's event loop; the state is guarded by {@code this} (never contended
  * while the run goes on) so the main thread can read it at the end. No timers per connection.
@@ -35,6 +36,9 @@ final class Recipient {
     private volatile Disposable connection;
     private volatile boolean closing;
     volatile boolean closedEarly;
+
+    /** Told of each {@code message.excerpt} event (the excerpt benchmark); null elsewhere. */
+    volatile ExcerptListener excerpts;
 
     private BitSet received;
     private Set<String> ids;
@@ -127,10 +131,11 @@ final class Recipient {
                     }
                     default -> p.skipChildren();
                 }
-                if (type != null && !type.equals("message.created")) {
+                boolean excerpt = "message.excerpt".equals(type);
+                if (type != null && !type.equals("message.created") && !excerpt) {
                     break;
                 }
-                if (type != null && frameRoomId != null && seq >= 0 && id != null && text != null) {
+                if (type != null && frameRoomId != null && seq >= 0 && id != null && (text != null || excerpt)) {
                     break;
                 }
             }
@@ -140,6 +145,14 @@ final class Recipient {
         }
         switch (type == null ? "" : type) {
             case "message.created" -> onMessage(frameRoomId, seq, id, text, receivedAt);
+            case "message.excerpt" -> {
+                ExcerptListener listener = excerpts;
+                if (listener != null) {
+                    listener.changed(this, frameRoomId, id, receivedAt);
+                } else {
+                    tally.otherFrames.increment();
+                }
+            }
             case "subscribed" -> subscribed.complete(null);
             case "heartbeat", "pong" -> { }
             case "resync" -> {
@@ -179,6 +192,11 @@ final class Recipient {
             received.set(marker.counter());
         }
         tally.delivered(marker, receivedAt);
+    }
+
+    /** Who hears of changed excerpt cards: the card's room and message id, and when the frame arrived. */
+    interface ExcerptListener {
+        void changed(Recipient recipient, String roomId, String messageId, long receivedAt);
     }
 
     /** The room's counters this connection received (a copy). */
