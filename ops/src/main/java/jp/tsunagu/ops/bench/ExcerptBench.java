@@ -195,11 +195,7 @@ final class ExcerptBench {
         Thread revoker = new Thread(revocations, "bench-revocations");
         for (long k = 0; k < total; k++) {
             long due = t0 + (long) (k * period);
-            long now = System.nanoTime();
-            while (now < due) {
-                LockSupport.parkNanos(due - now);
-                now = System.nanoTime();
-            }
+            long now = LoadTool.awaitDue(due);
             if (!windowOpen && due >= windowStart) {
                 windowOpen = true;
                 latency.getIntervalHistogram(); // drop the warm-up

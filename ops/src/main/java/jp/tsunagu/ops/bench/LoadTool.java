@@ -246,11 +246,7 @@ public final class LoadTool {
             int[] counters = new int[roomCount];
             for (long k = 0; k < total; k++) {
                 long due = t0 + (long) (k * period);
-                long now = System.nanoTime();
-                while (now < due) {
-                    LockSupport.parkNanos(due - now);
-                    now = System.nanoTime();
-                }
+                long now = awaitDue(due);
                 long lag = now - due;
                 tally.dispatchLag.recordValue(Tally.micros(lag));
                 if (lag >= period) {
@@ -422,6 +418,16 @@ public final class LoadTool {
             // metrics are a diagnostic; the run goes on without them
         }
         return -1;
+    }
+
+    /** Sleeps until {@code due} (System.nanoTime) for an open-loop schedule; returns the time it woke. */
+    static long awaitDue(long due) {
+        long now = System.nanoTime();
+        while (now < due) {
+            LockSupport.parkNanos(due - now);
+            now = System.nanoTime();
+        }
+        return now;
     }
 
     static void printLatency(String label, Histogram h) {
