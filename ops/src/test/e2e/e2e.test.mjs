@@ -7,6 +7,11 @@ import { jpegPhoto } from './support/fixtures.mjs';
 import { run } from './support/run.mjs';
 import { startServer } from './support/server.mjs';
 import smoke from './scenarios/smoke.mjs';
+import photo from './scenarios/photo.mjs';
+import stampsAndReadBy from './scenarios/stamps-read-by.mjs';
+import offlinePost from './scenarios/offline-post.mjs';
+import consentExcerpt from './scenarios/consent-excerpt.mjs';
+import nonMember from './scenarios/non-member.mjs';
 
 describe('web client at a phone viewport (demo profile, headless Chromium)', () => {
   before(async () => {
@@ -26,4 +31,9 @@ describe('web client at a phone viewport (demo profile, headless Chromium)', () 
   }, { timeout: 30_000 });
 
   smoke(run);
+  photo(run);
+  stampsAndReadBy(run);
+  offlinePost(run);
+  consentExcerpt(run);
+  nonMember(run);
 });
