@@ -1,0 +1,80 @@
+// UI text: Japanese by default, English on request (the switch in the header); kept in localStorage.
+const ja = {
+  appName: 'つなぐ', signIn: 'サインイン', signInWith: '施設のアカウントでサインイン', demoUsers: 'デモ利用者を選んでください',
+  signOut: 'サインアウト', rooms: 'ルーム', mentions: 'メンション', noRooms: '参加しているルームはありません',
+  noMentions: 'メンションはありません', back: '戻る', send: '送信', photo: '写真', urgent: '至急',
+  placeholder: 'メッセージを入力', pending: '送信待ち（電波が戻ると送信します）', failed: '送信できませんでした',
+  discard: '取り消す', reply: '返信', edit: '編集', delete: '削除', save: '保存', cancel: 'やめる',
+  deleted: 'このメッセージは削除されました', edited: '編集済み', confirmDelete: 'このメッセージを削除しますか？',
+  replyTo: '返信先', readBy: '既読', notRead: '未読', loadOlder: '以前のメッセージ', roomError: 'このルームは表示できません',
+  online: '接続中', offline: 'オフライン', connecting: '再接続中…', mentionPick: '宛先を追加', everyone: '全員',
+  consent: '健康記録の共有', requests: '共有のお願い', grants: '共有中の範囲', views: '記録を見た人', approve: '承認する',
+  decline: 'お断りする', revoke: '共有をやめる', confirmRevoke: 'この共有を取り消しますか？すぐに全員から見えなくなります。',
+  noRequests: 'お願いはありません', noGrants: '共有はありません', noViews: 'まだ誰も見ていません',
+  purpose: '目的', audience: '見られる人', validDays: '期間', days: '日', requestedBy: '依頼者', allMembers: 'ルームの専門職全員',
+  postCard: 'カードを投稿', cardKind: '種類', state: '状態', until: 'まで',
+  notShared: 'この内容はあなたには共有されていません', revoked: '共有は取り消されました', expired: '共有の期限が切れました',
+  notYetValid: '共有はまだ始まっていません', sourceUnavailable: '健康記録を今は読み込めません', loading: '読み込み中…',
+  viaBridge: '経由', deliveryPending: '送信中', deliveryDelivered: '送信済み', deliveryFailed: '送信失敗',
+  lang: 'English', you: 'あなた', residentOnly: '共有の承認はご本人またはご家族（代理人）が行います',
+};
+const en = {
+  appName: 'Tsunagu', signIn: 'Sign in', signInWith: 'Sign in with your facility account', demoUsers: 'Pick a demo user',
+  signOut: 'Sign out', rooms: 'Rooms', mentions: 'Mentions', noRooms: 'You are in no rooms yet',
+  noMentions: 'No mentions', back: 'Back', send: 'Send', photo: 'Photo', urgent: 'Urgent',
+  placeholder: 'Write a message', pending: 'Waiting to send (sent when the signal returns)', failed: 'Could not be sent',
+  discard: 'Discard', reply: 'Reply', edit: 'Edit', delete: 'Delete', save: 'Save', cancel: 'Cancel',
+  deleted: 'This message was deleted', edited: 'edited', confirmDelete: 'Delete this message?',
+  replyTo: 'Replying to', readBy: 'Read', notRead: 'Not read', loadOlder: 'Older messages', roomError: 'This room cannot be shown',
+  online: 'Connected', offline: 'Offline', connecting: 'Reconnecting…', mentionPick: 'Add a mention', everyone: 'Everyone',
+  consent: 'Health-record sharing', requests: 'Share requests', grants: 'What is shared', views: 'Who viewed the record',
+  approve: 'Approve', decline: 'Decline', revoke: 'Stop sharing', confirmRevoke: 'Revoke this share? It is hidden from everyone at once.',
+  noRequests: 'No requests', noGrants: 'Nothing is shared', noViews: 'Nobody has viewed it yet',
+  purpose: 'Purpose', audience: 'Who may see', validDays: 'Valid for', days: 'days', requestedBy: 'Asked by', allMembers: 'All professionals of the room',
+  postCard: 'Post a card', cardKind: 'Kind', state: 'State', until: 'until',
+  notShared: 'This is not shared with you', revoked: 'Sharing was revoked', expired: 'Sharing has expired',
+  notYetValid: 'Sharing has not started yet', sourceUnavailable: 'The health record cannot be read now', loading: 'Loading…',
+  viaBridge: 'via', deliveryPending: 'Sending', deliveryDelivered: 'Sent', deliveryFailed: 'Not sent',
+  lang: '日本語', you: 'you', residentOnly: 'The resident or a family proxy approves sharing',
+};
+const categoriesJa = { lab: '検査結果', medication: 'お薬', 'vital.bp': '血圧', 'vital.weight': '体重', 'vital.glucose': '血糖',
+  allergy: 'アレルギー', memo: 'メモ', condition: '病名' };
+const categoriesEn = { lab: 'Labs', medication: 'Medication', 'vital.bp': 'Blood pressure', 'vital.weight': 'Weight',
+  'vital.glucose': 'Glucose', allergy: 'Allergies', memo: 'Memo', condition: 'Conditions' };
+const kindsJa = { labs: '最新の検査結果', medication: '服薬中のお薬', vitals: 'バイタルの推移', allergy: 'アレルギー', memo: 'メモ' };
+const kindsEn = { labs: 'Latest labs', medication: 'Current medication', vitals: 'Vitals trend', allergy: 'Allergies', memo: 'Memo' };
+
+export let lang = localStorage.getItem('tsunagu.lang') === 'en' ? 'en' : 'ja';
+
+export function t(key) {
+  return (lang === 'en' ? en : ja)[key] ?? key;
+}
+
+export function category(code) {
+  return (lang === 'en' ? categoriesEn : categoriesJa)[code] ?? code;
+}
+
+export function kind(code) {
+  return (lang === 'en' ? kindsEn : kindsJa)[code] ?? code;
+}
+
+export function toggleLang() {
+  lang = lang === 'en' ? 'ja' : 'en';
+  localStorage.setItem('tsunagu.lang', lang);
+  document.documentElement.lang = lang;
+}
+
+const PROFESSIONS = { doctor: '医師', dentist: '歯科医師', pharmacist: '薬剤師', nurse: '看護師', assistant_nurse: '准看護師',
+  care_manager: 'ケアマネジャー', care_worker: '介護職', physical_therapist: '理学療法士', occupational_therapist: '作業療法士',
+  dietitian: '管理栄養士', medical_social_worker: 'MSW', resident: 'ご本人', family: 'ご家族' };
+
+export function professionLabel(code) {
+  return lang === 'en' ? (code || '').replace(/_/g, ' ') : PROFESSIONS[code] || code || '';
+}
+
+const STATES = { ja: { active: '有効', revoked: '取り消し済み', expired: '期限切れ', 'not-yet-valid': '開始前' },
+  en: { active: 'active', revoked: 'revoked', expired: 'expired', 'not-yet-valid': 'not yet valid' } };
+
+export function grantState(code) {
+  return STATES[lang][code] ?? code;
+}
