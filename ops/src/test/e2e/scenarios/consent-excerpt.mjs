@@ -31,7 +31,7 @@ export default function consentExcerpt(run) {
         const proxy = await signIn(await open('fam-mori-yoko'), run.server.baseUrl, 'fam-mori-yoko');
         const nav = proxy.getByTestId('nav-consent');
         // docs/WEB.md does not say on which screen nav-consent sits: the room list, else the resident's room.
-        const onList = await nav.waitFor({ state: 'visible', timeout: 5_000 }).then(() => true, () => false);
+        const onList = await nav.isVisible();
         if (!onList) {
           await openRoom(proxy, roomId);
         }

@@ -40,7 +40,8 @@ export async function launchBrowser() {
 export async function phoneContext(browser, label) {
   const context = await browser.newContext(PHONE);
   context.setDefaultTimeout(STEP_TIMEOUT_MS);
-  const write = (line) => appendFileSync(browserLog(), `${new Date().toISOString()} [${label}] ${line}\n`);
+  const write = (line) => appendFileSync(browserLog(),
+    `${new Date().toISOString()} [${label}] ${line.replace(/access_token=[^&\s'"]+/g, 'access_token=…')}\n`);
   context.on('page', (page) => {
     page.on('console', (m) => {
       if (m.type() === 'error' || m.type() === 'warning') {
