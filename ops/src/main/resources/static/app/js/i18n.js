@@ -2,7 +2,7 @@
 const ja = {
   appName: 'つなぐ', signIn: 'サインイン', signInWith: '施設のアカウントでサインイン', demoUsers: 'デモ利用者を選んでください',
   signOut: 'サインアウト', rooms: 'ルーム', mentions: 'メンション', noRooms: '参加しているルームはありません',
-  noMentions: 'メンションはありません', back: '戻る', send: '送信', photo: '写真', urgent: '至急',
+  noMentions: 'メンションはありません', back: '戻る', send: '送信', photo: '写真', attachment: '添付', urgent: '至急',
   placeholder: 'メッセージを入力', pending: '送信待ち（電波が戻ると送信します）', failed: '送信できませんでした',
   discard: '取り消す', reply: '返信', edit: '編集', delete: '削除', save: '保存', cancel: 'やめる',
   deleted: 'このメッセージは削除されました', edited: '編集済み', confirmDelete: 'このメッセージを削除しますか？',
@@ -21,7 +21,7 @@ const ja = {
 const en = {
   appName: 'Tsunagu', signIn: 'Sign in', signInWith: 'Sign in with your facility account', demoUsers: 'Pick a demo user',
   signOut: 'Sign out', rooms: 'Rooms', mentions: 'Mentions', noRooms: 'You are in no rooms yet',
-  noMentions: 'No mentions', back: 'Back', send: 'Send', photo: 'Photo', urgent: 'Urgent',
+  noMentions: 'No mentions', back: 'Back', send: 'Send', photo: 'Photo', attachment: 'Attachment', urgent: 'Urgent',
   placeholder: 'Write a message', pending: 'Waiting to send (sent when the signal returns)', failed: 'Could not be sent',
   discard: 'Discard', reply: 'Reply', edit: 'Edit', delete: 'Delete', save: 'Save', cancel: 'Cancel',
   deleted: 'This message was deleted', edited: 'edited', confirmDelete: 'Delete this message?',

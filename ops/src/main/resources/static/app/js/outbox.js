@@ -1,9 +1,11 @@
 // Offline-safe posting. A post is stored in IndexedDB with its Idempotency-Key before it is sent and removed
 // only once the server has answered; whatever is left is sent again, oldest first, when the browser is back
 // online, on a timer while anything waits, and when the app opens. The key makes a repeat harmless, so each
-// post is stored once by the server. A photo is kept as a Blob and uploaded first; its attachment id is
-// saved before the message is sent, so a retry does not upload it again.
+// post is stored once by the server. Each post keeps its author's id and goes out only with their token (a
+// shared phone may hold another person's posts). A photo is kept as a Blob and uploaded first; its attachment
+// id is saved before the message is sent, so a retry does not upload it again.
 import { api, ApiError } from './api.js';
+import { me } from './auth.js';
 
 const DB = 'tsunagu';
 const STORE = 'outbox';
@@ -30,9 +32,12 @@ async function tx(mode, fn) {
   });
 }
 
+/** The signed-in person's waiting posts (a shared phone may hold another person's; they wait for them). */
 export async function entries(roomId) {
+  const user = me();
   const all = await tx('readonly', (s) => s.getAll());
-  return all.filter((e) => !roomId || e.roomId === roomId).sort((a, b) => a.createdAt - b.createdAt);
+  return all.filter((e) => user && e.userId === user.id && (!roomId || e.roomId === roomId))
+    .sort((a, b) => a.createdAt - b.createdAt);
 }
 
 const put = (entry) => tx('readwrite', (s) => s.put(entry));
@@ -49,7 +54,7 @@ function changed(detail) {
 
 /** Keeps the post and tries to send it; resolves once it is stored on the device. */
 export async function enqueue(roomId, body, photo) {
-  const entry = { key: crypto.randomUUID(), roomId, body, photo: photo || null, attachmentId: null,
+  const entry = { key: crypto.randomUUID(), userId: me().id, roomId, body, photo: photo || null, attachmentId: null,
     createdAt: Date.now(), error: null };
   await put(entry);
   changed({ type: 'queued', entry });

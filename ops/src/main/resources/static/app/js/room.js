@@ -95,7 +95,7 @@ export async function roomScreen(roomId, header) {
         li.append(img);
       } else {
         li.append(h('a', { 'data-testid': 'attachment', class: 'file', href: '#', onclick: async (e) => {
-          e.preventDefault(); window.open(await imageUrl(a.url)); } }, '📎 ' + (a.name || 'file')));
+          e.preventDefault(); window.open(await imageUrl(a.url)); } }, t('attachment') + ': ' + (a.name || 'file')));
       }
     }
     if (m.excerpt) li.append(excerptCard(m));
@@ -159,7 +159,7 @@ export async function roomScreen(roomId, header) {
   // ---- excerpt cards: decided per reader by the server, read again when the card changes
   function excerptCard(m) {
     const card = h('div', { class: 'card', 'data-testid': 'excerpt-card', 'data-state': 'loading' },
-      h('div', { class: 'card-title' }, '🩺 ' + kind(m.excerpt.kind)), h('p', { class: 'muted' }, t('loading')));
+      h('div', { class: 'card-title' }, kind(m.excerpt.kind)), h('p', { class: 'muted' }, t('loading')));
     get(`/rooms/${room.id}/messages/${m.id}/excerpt`).then((v) => {
       card.dataset.state = v.state;
       card.lastChild.remove();
@@ -188,10 +188,10 @@ export async function roomScreen(roomId, header) {
     for (const e of entries) {
       pendingList.append(h('li', { class: 'message mine pending', 'data-testid': 'message', 'data-pending': 'true', 'data-outbox-key': e.key },
         h('p', { class: 'text', 'data-testid': 'message-text' }, e.body.text),
-        e.photo ? h('span', { class: 'small muted' }, '📷 ' + (e.photo.name || t('photo'))) : null,
+        e.photo ? h('span', { class: 'small muted' }, t('photo') + ': ' + (e.photo.name || '')) : null,
         e.error ? h('div', { class: 'error small' }, t('failed') + ': ' + e.error,
           h('button', { class: 'link', onclick: () => outbox.discard(e.key) }, t('discard')))
-          : h('div', { class: 'small muted' }, '⏳ ' + t('pending'))));
+          : h('div', { class: 'small muted' }, t('pending'))));
     }
   }
   const stopOutbox = outbox.onChange((c) => {
@@ -203,7 +203,7 @@ export async function roomScreen(roomId, header) {
   const text = h('textarea', { 'data-testid': 'composer-text', rows: 2, placeholder: t('placeholder'), 'aria-label': t('placeholder') });
   const photo = h('input', { type: 'file', accept: 'image/*', capture: 'environment', 'data-testid': 'composer-photo', class: 'hidden-file' });
   const photoName = h('span', { class: 'small muted' });
-  photo.addEventListener('change', () => { photoName.textContent = photo.files[0] ? '📷 ' + photo.files[0].name : ''; });
+  photo.addEventListener('change', () => { photoName.textContent = photo.files[0] ? t('photo') + ': ' + photo.files[0].name : ''; });
   const urgent = h('input', { type: 'checkbox', 'data-testid': 'composer-urgent' });
   const replyBox = h('div', { class: 'small' });
   const chips = h('span', { class: 'chips' });
@@ -236,7 +236,7 @@ export async function roomScreen(roomId, header) {
   }
   const send = async () => {
     const file = photo.files[0] || null;
-    const body = { text: text.value.trim() || (file ? '📷 ' + t('photo') : ''), priority: urgent.checked ? 'urgent' : 'normal' };
+    const body = { text: text.value.trim() || (file ? t('photo') : ''), priority: urgent.checked ? 'urgent' : 'normal' };
     if (!body.text) return;
     if (replyTo) body.parentId = replyTo.threadRootId || replyTo.id;
     if (chosen.room || chosen.users.size || chosen.facilities.size) {
@@ -251,7 +251,7 @@ export async function roomScreen(roomId, header) {
     replyBox, chips,
     h('div', { class: 'row' }, text, h('button', { class: 'primary', 'data-testid': 'composer-send', onclick: send }, t('send'))),
     h('div', { class: 'row small' },
-      h('label', { class: 'button' }, '📷 ' + t('photo'), photo), photoName,
+      h('label', { class: 'button' }, t('photo'), photo), photoName,
       h('label', {}, urgent, ' ' + t('urgent')), mentionPick));
 
   // ---- history and the live stream
