@@ -52,6 +52,15 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.exit(128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 })[signal]);
   });
 }
+// `node --test` runs this file in a child process; if the runner itself is killed (a build timeout), this
+// process is re-parented and the server must not outlive it on a shared machine.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) {
+    killAll();
+    process.exit(1);
+  }
+}, 1_000).unref();
 
 /**
  * Starts ops/target/tsunagu-ops.jar with the demo profile on free ports and waits until it is ready
