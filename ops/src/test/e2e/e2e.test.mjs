@@ -1,0 +1,39 @@
+// The browser tests of the web client (docs/WEB.md): one server and one browser for the whole run.
+// Run: node --test (in this folder) after the jar is built; ./mvnw -B verify runs it in integration-test.
+import { after, before, describe } from 'node:test';
+import { demoApi } from './support/api.mjs';
+import { launchBrowser } from './support/browser.mjs';
+import { jpegPhoto } from './support/fixtures.mjs';
+import { run } from './support/run.mjs';
+import { startServer } from './support/server.mjs';
+import smoke from './scenarios/smoke.mjs';
+import photo from './scenarios/photo.mjs';
+import stampsAndReadBy from './scenarios/stamps-read-by.mjs';
+import offlinePost from './scenarios/offline-post.mjs';
+import consentExcerpt from './scenarios/consent-excerpt.mjs';
+import nonMember from './scenarios/non-member.mjs';
+
+describe('web client at a phone viewport (demo profile, headless Chromium)', () => {
+  before(async () => {
+    const t0 = Date.now();
+    // The browser first: a missing Chromium fails at once, not after the server's start.
+    run.browser = await launchBrowser();
+    run.photo = await jpegPhoto(run.browser);
+    run.server = await startServer();
+    run.api = demoApi(run.server.baseUrl);
+    console.log(`# server ${run.server.baseUrl} (pid ${run.server.pid}) ready in ${run.server.startMs} ms, `
+      + `log ${run.server.log}; chromium ${run.browser.version()}; setup ${Date.now() - t0} ms`);
+  }, { timeout: 180_000 });
+
+  after(async () => {
+    await run.browser?.close().catch(() => {});
+    await run.server?.stop();
+  }, { timeout: 30_000 });
+
+  smoke(run);
+  photo(run);
+  stampsAndReadBy(run);
+  offlinePost(run);
+  consentExcerpt(run);
+  nonMember(run);
+});
