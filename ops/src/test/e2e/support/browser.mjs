@@ -109,7 +109,7 @@ export async function eventually(check, { timeout = STEP_TIMEOUT_MS, interval = 
   }
 }
 
-/** Saves a phone-viewport screenshot to docs/screenshots/<name>.png (overwritten by each run). */
+/** Saves a phone-viewport screenshot as <name>.png in {@link screenshotDir} (overwritten by each run). */
 export async function keepScreenshot(page, name) {
   mkdirSync(screenshotDir, { recursive: true });
   await page.screenshot({ path: join(screenshotDir, `${name}.png`) });

@@ -14,7 +14,10 @@ export const repoDir = resolve(opsDir, '..');
 export const jarPath = process.env.TSUNAGU_JAR || resolve(opsDir, 'target/tsunagu-ops.jar');
 /** Server log, browser log, failure screenshots: ops/target/e2e (TSUNAGU_E2E_OUT overrides). */
 export const outDir = process.env.TSUNAGU_E2E_OUT || resolve(opsDir, 'target/e2e');
-/** Screenshots kept in the repository (overwritten by every run). */
-export const screenshotDir = resolve(repoDir, 'docs/screenshots');
+/**
+ * Phone screenshots: ops/target/e2e/screenshots, so a test run leaves the checkout clean;
+ * TSUNAGU_E2E_SCREENSHOTS=docs/screenshots refreshes the ones the docs show.
+ */
+export const screenshotDir = resolve(repoDir, process.env.TSUNAGU_E2E_SCREENSHOTS || 'ops/target/e2e/screenshots');
 /** Debian's chromium unless CHROMIUM says otherwise. */
 export const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
