@@ -6,12 +6,14 @@ import { launchBrowser } from './support/browser.mjs';
 import { jpegPhoto } from './support/fixtures.mjs';
 import { run } from './support/run.mjs';
 import { startServer } from './support/server.mjs';
+import { startOidcProvider } from './support/oidc.mjs';
 import smoke from './scenarios/smoke.mjs';
 import photo from './scenarios/photo.mjs';
 import stampsAndReadBy from './scenarios/stamps-read-by.mjs';
 import offlinePost from './scenarios/offline-post.mjs';
 import consentExcerpt from './scenarios/consent-excerpt.mjs';
 import nonMember from './scenarios/non-member.mjs';
+import oidcSignIn from './scenarios/oidc-sign-in.mjs';
 
 describe('web client at a phone viewport (demo profile, headless Chromium)', () => {
   before(async () => {
@@ -19,7 +21,10 @@ describe('web client at a phone viewport (demo profile, headless Chromium)', () 
     // The browser first: a missing Chromium fails at once, not after the server's start.
     run.browser = await launchBrowser();
     run.photo = await jpegPhoto(run.browser);
-    run.server = await startServer();
+    run.oidc = await startOidcProvider();
+    run.server = await startServer([`--tsunagu.web.oidc.issuer=${run.oidc.issuer}`,
+      `--tsunagu.web.oidc.client-id=${run.oidc.clientId}`]);
+    run.oidc.tsunaguBaseUrl = run.server.baseUrl;
     run.api = demoApi(run.server.baseUrl);
     console.log(`# server ${run.server.baseUrl} (pid ${run.server.pid}) ready in ${run.server.startMs} ms, `
       + `log ${run.server.log}; chromium ${run.browser.version()}; setup ${Date.now() - t0} ms`);
@@ -28,6 +33,7 @@ describe('web client at a phone viewport (demo profile, headless Chromium)', () 
   after(async () => {
     await run.browser?.close().catch(() => {});
     await run.server?.stop();
+    await run.oidc?.stop();
   }, { timeout: 30_000 });
 
   smoke(run);
@@ -36,4 +42,5 @@ describe('web client at a phone viewport (demo profile, headless Chromium)', () 
   offlinePost(run);
   consentExcerpt(run);
   nonMember(run);
+  oidcSignIn(run);
 });

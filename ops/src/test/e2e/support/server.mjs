@@ -65,11 +65,11 @@ setInterval(() => {
 /**
  * Starts ops/target/tsunagu-ops.jar with the demo profile on free ports and waits until it is ready
  * (GET /actuator/health/readiness answers 200: the demo data is seeded by then; liveness comes earlier).
- * Its output goes to ops/target/e2e/server.log.
+ * Its output goes to ops/target/e2e/server.log. {@code extraArgs} are added to the server's arguments.
  *
  * @returns {Promise<{baseUrl: string, port: number, log: string, pid: number, stop: () => Promise<void>}>}
  */
-export async function startServer() {
+export async function startServer(extraArgs = []) {
   if (!existsSync(jarPath)) {
     throw new Error(`${jarPath} not found: build it first (./mvnw -q -B -DskipTests install)`);
   }
@@ -86,6 +86,7 @@ export async function startServer() {
     `--tsunagu.demo.simulator.port=${simulatorPort}`,
     `--tsunagu.demo.fhir.port=${fhirPort}`,
     '--tsunagu.demo.simulator.post-every=1h',
+    ...extraArgs,
   ];
   const out = createWriteStream(log);
   await new Promise((resolve) => out.once('open', resolve));

@@ -63,7 +63,7 @@ async function signInScreen() {
     h('button', { class: 'link', onclick: () => { toggleLang(); route(); } }, t('lang')))];
   const body = h('section', { class: 'signin' });
   if (config.issuer) {
-    body.append(h('button', { class: 'primary big', onclick: () => oidcStart(config) }, t('signInWith')));
+    body.append(h('button', { class: 'primary big', 'data-testid': 'oidc-sign-in', onclick: () => oidcStart(config) }, t('signInWith')));
   }
   if (config.demo) {
     const users = await fetch('/demo/users').then((r) => r.json());
