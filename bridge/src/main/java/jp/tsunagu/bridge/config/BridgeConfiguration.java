@@ -23,6 +23,8 @@ import jp.tsunagu.bridge.inbound.QuarantineStore;
 import jp.tsunagu.bridge.link.LinkHandler;
 import jp.tsunagu.bridge.link.LinkStore;
 import jp.tsunagu.bridge.link.LinkTurns;
+import jp.tsunagu.bridge.link.MongoLinkLeases;
+import jp.tsunagu.chat.support.NodeIdentity;
 import jp.tsunagu.bridge.outbound.DeadLetterHandler;
 import jp.tsunagu.bridge.outbound.DeadLetterStore;
 import jp.tsunagu.bridge.outbound.OutboundDelivery;
@@ -110,9 +112,10 @@ public class BridgeConfiguration {
                 new InboundMapping(properties.mappings()), metrics, clock);
     }
 
-    @Bean
-    LinkTurns linkTurns() {
-        return new LinkTurns();
+    /** Links are worked by the node that holds their lease, so several nodes on one database never double up. */
+    @Bean(destroyMethod = "close")
+    LinkTurns linkTurns(ReactiveMongoTemplate mongo, NodeIdentity node, BridgeProperties properties, Clock clock) {
+        return new LinkTurns(new MongoLinkLeases(mongo, node.id(), properties.leaseTtl(), clock));
     }
 
     @Bean(destroyMethod = "close")

@@ -26,10 +26,13 @@ import jp.tsunagu.connectors.webhook.WebhookSecret;
  *            and optionally {@code requests-per-second} (the client-side rate limit, 10 by default as the profile assumes)
  * @param webhook the signed-webhook SNS: {@code tsunagu.bridge.webhook.instances[0].id|url|secrets[0..1]|send-secret}
  * @param outbound how local changes are delivered to the SNS
+ * @param leaseTtl how long a node's hold on a link lasts without renewal ({@code bridge_leases}); default 30 s:
+ *                 three poll periods, so a live node renews it several times, and a dead node's links move to
+ *                 another node within half a minute. Must be longer than the poll period.
  */
 @ConfigurationProperties("tsunagu.bridge")
 public record BridgeProperties(Duration pollPeriod, Boolean pollerEnabled, DataSize attachmentMaxBytes, Mcs mcs,
-                               Webhook webhook, Outbound outbound) {
+                               Webhook webhook, Outbound outbound, Duration leaseTtl) {
 
     /** What a local user id or facility id may be (as {@code Ids.requireUserId}). */
     private static final Pattern LOCAL_ID = Pattern.compile("[\\p{Alnum}._@:|+-]{1,128}");
@@ -44,6 +47,10 @@ public record BridgeProperties(Duration pollPeriod, Boolean pollerEnabled, DataS
         mcs = mcs == null ? new Mcs(List.of()) : mcs;
         webhook = webhook == null ? new Webhook(List.of()) : webhook;
         outbound = outbound == null ? new Outbound(null, null, null, null, null) : outbound;
+        leaseTtl = leaseTtl == null ? Duration.ofSeconds(30) : leaseTtl;
+        if (leaseTtl.compareTo(pollPeriod) <= 0) {
+            throw new IllegalStateException("tsunagu.bridge.lease-ttl must be longer than tsunagu.bridge.poll-period");
+        }
     }
 
     /** The user and station mappings of every instance, by instance id. */

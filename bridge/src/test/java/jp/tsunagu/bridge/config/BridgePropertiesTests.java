@@ -26,7 +26,7 @@ class BridgePropertiesTests {
     }
 
     private static BridgeProperties withWebhook(BridgeProperties.WebhookInstance instance) {
-        return new BridgeProperties(null, null, null, null, new BridgeProperties.Webhook(List.of(instance)), null);
+        return new BridgeProperties(null, null, null, null, new BridgeProperties.Webhook(List.of(instance)), null, null);
     }
 
     private static BridgeProperties.WebhookInstance webhook(String url, List<String> secrets, String sendSecret,
@@ -37,7 +37,7 @@ class BridgePropertiesTests {
 
     @Test
     void defaults() {
-        BridgeProperties p = new BridgeProperties(null, null, null, null, null, null);
+        BridgeProperties p = new BridgeProperties(null, null, null, null, null, null, null);
         assertThat(p.attachmentMaxBytes()).isEqualTo(DataSize.ofMegabytes(20));
         assertThat(p.mcs().instances()).isEmpty();
         assertThat(p.webhook().instances()).isEmpty();
@@ -75,7 +75,7 @@ class BridgePropertiesTests {
 
     @Test
     void anAttachmentCapBelowOneByteIsRefused() {
-        assertThatThrownBy(() -> new BridgeProperties(null, null, DataSize.ofBytes(0), null, null, null))
+        assertThatThrownBy(() -> new BridgeProperties(null, null, DataSize.ofBytes(0), null, null, null, null))
                 .hasMessageContaining("tsunagu.bridge.attachment-max-bytes");
     }
 }

@@ -6,6 +6,7 @@ import java.util.List;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 import org.springframework.context.annotation.Import;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 import org.springframework.http.codec.ServerCodecConfigurer;
@@ -47,6 +48,7 @@ import jp.tsunagu.chat.room.RoomStore;
 import jp.tsunagu.chat.room.UserDirectory;
 import jp.tsunagu.connectors.support.HtmlSanitizer;
 import jp.tsunagu.chat.support.ProblemWebExceptionHandler;
+import jp.tsunagu.chat.support.NodeIdentity;
 import jp.tsunagu.chat.support.RoomLinearizer;
 import tools.jackson.databind.cfg.CoercionAction;
 import tools.jackson.databind.cfg.CoercionInputShape;
@@ -71,6 +73,11 @@ public class ChatConfiguration {
     @Bean
     Clock clock() {
         return Clock.systemUTC();
+    }
+
+    @Bean
+    NodeIdentity nodeIdentity(Environment env) {
+        return NodeIdentity.of(env.getProperty("tsunagu.node.id"));
     }
 
     @Bean

@@ -1,0 +1,131 @@
+package jp.tsunagu.bridge.link;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.mongodb.reactivestreams.client.MongoClient;
+import com.mongodb.reactivestreams.client.MongoClients;
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
+import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Two nodes on one database: a link is worked by one of them at a time, and moves when its holder goes. */
+class LinkLeasesTests {
+
+    private static final Duration TTL = Duration.ofSeconds(30);
+
+    private static MongoServer server;
+    private static MongoClient client;
+    private ReactiveMongoTemplate mongo;
+    private final MovableClock clock = new MovableClock();
+
+    @BeforeAll
+    static void startMongo() {
+        server = new MongoServer(new MemoryBackend());
+        client = MongoClients.create("mongodb://127.0.0.1:" + server.bind().getPort());
+    }
+
+    @AfterAll
+    static void stopMongo() {
+        client.close();
+        server.shutdownNow();
+    }
+
+    @BeforeEach
+    void freshDatabase() {
+        mongo = new ReactiveMongoTemplate(client, "t" + UUID.randomUUID().toString().replace("-", ""));
+    }
+
+    private MongoLinkLeases node(String id) {
+        return new MongoLinkLeases(mongo, id, TTL, clock);
+    }
+
+    @Test
+    void oneNodeHoldsALinkUntilItsLeaseLapsesThenAnotherTakesIt() {
+        MongoLinkLeases a = node("node-a");
+        MongoLinkLeases b = node("node-b");
+        StepVerifier.create(a.hold("link-1")).expectNext(true).verifyComplete();
+        StepVerifier.create(b.hold("link-1")).expectNext(false).verifyComplete();
+        StepVerifier.create(b.hold("link-2")).as("other links are free").expectNext(true).verifyComplete();
+
+        clock.advance(TTL.minusSeconds(1));
+        StepVerifier.create(a.hold("link-1")).as("renewed while alive").expectNext(true).verifyComplete();
+        clock.advance(TTL.minusSeconds(1));
+        StepVerifier.create(b.hold("link-1")).as("still within the renewed lease").expectNext(false).verifyComplete();
+
+        clock.advance(Duration.ofSeconds(2)); // node-a stopped renewing: its lease lapses
+        StepVerifier.create(b.hold("link-1")).expectNext(true).verifyComplete();
+        StepVerifier.create(a.hold("link-1")).as("the old holder does not get it back").expectNext(false).verifyComplete();
+        StepVerifier.create(b.holder("link-1").map(d -> d.getString("owner"))).expectNext("node-b").verifyComplete();
+    }
+
+    @Test
+    void aCleanShutdownHandsTheLinksOverAtOnce() {
+        MongoLinkLeases a = node("node-a");
+        MongoLinkLeases b = node("node-b");
+        StepVerifier.create(a.hold("link-1").then(a.hold("link-2"))).expectNext(true).verifyComplete();
+        StepVerifier.create(a.releaseAll()).verifyComplete();
+        StepVerifier.create(b.hold("link-1").zipWith(b.hold("link-2"), Boolean::logicalAnd)).expectNext(true).verifyComplete();
+    }
+
+    @Test
+    void tasksRunOnlyOnTheNodeThatHoldsTheLink() {
+        LinkTurns a = new LinkTurns(node("node-a"));
+        LinkTurns b = new LinkTurns(node("node-b"));
+        AtomicInteger ranOnA = new AtomicInteger();
+        AtomicInteger ranOnB = new AtomicInteger();
+        for (int i = 0; i < 3; i++) {
+            StepVerifier.create(a.run("link-1", () -> Mono.fromCallable(ranOnA::incrementAndGet))).expectNextCount(1).verifyComplete();
+            StepVerifier.create(b.run("link-1", () -> Mono.fromCallable(ranOnB::incrementAndGet))).verifyComplete();
+        }
+        assertThat(ranOnA).hasValue(3);
+        assertThat(ranOnB).as("node-b never worked node-a's link").hasValue(0);
+        a.close(); // node-a stops cleanly
+        StepVerifier.create(b.run("link-1", () -> Mono.fromCallable(ranOnB::incrementAndGet))).expectNext(1).verifyComplete();
+    }
+
+    @Test
+    void racingNodesNeverBothTakeAFreeLink() {
+        int nodes = 8;
+        var results = reactor.core.publisher.Flux.range(0, nodes)
+                .flatMap(i -> node("node-" + i).hold("contested"), nodes)
+                .collectList().block(Duration.ofSeconds(10));
+        assertThat(results).containsOnlyOnce(true);
+    }
+
+    /** A clock the test moves; leases are judged against it. */
+    private static final class MovableClock extends Clock {
+        private Instant now = Instant.parse("2026-11-24T00:00:00Z");
+
+        void advance(Duration d) {
+            now = now.plus(d);
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+
+        @Override
+        public ZoneOffset getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+    }
+}
