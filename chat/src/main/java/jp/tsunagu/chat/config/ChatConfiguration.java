@@ -48,6 +48,7 @@ import jp.tsunagu.chat.room.RoomStore;
 import jp.tsunagu.chat.room.UserDirectory;
 import jp.tsunagu.connectors.support.HtmlSanitizer;
 import jp.tsunagu.chat.support.ProblemWebExceptionHandler;
+import jp.tsunagu.chat.retention.RetentionJob;
 import jp.tsunagu.chat.support.NodeIdentity;
 import jp.tsunagu.chat.support.RoomLinearizer;
 import tools.jackson.databind.cfg.CoercionAction;
@@ -60,7 +61,7 @@ import tools.jackson.databind.type.LogicalType;
  * here by constructor so each piece can be tested alone.
  */
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties({ChatProperties.class, ClaimNames.class})
+@EnableConfigurationProperties({ChatProperties.class, ClaimNames.class, RetentionProperties.class})
 @Import({SecurityConfiguration.class, OpenApiConfiguration.class, ConsentConfiguration.class})
 public class ChatConfiguration {
 
@@ -78,6 +79,14 @@ public class ChatConfiguration {
     @Bean
     NodeIdentity nodeIdentity(Environment env) {
         return NodeIdentity.of(env.getProperty("tsunagu.node.id"));
+    }
+
+    /** Runs on every node; erasing a room twice is harmless (RetentionJob). */
+    @Bean(destroyMethod = "close")
+    RetentionJob retentionJob(ReactiveMongoTemplate mongo, AttachmentStore attachments, RetentionProperties retention,
+                              NodeIdentity node, Clock clock) {
+        return new RetentionJob(mongo, attachments, retention.keepArchived(), node.id(), clock,
+                retention.interval().isZero() ? null : retention.interval());
     }
 
     @Bean
