@@ -3,18 +3,13 @@
 import { h, clear, when } from './dom.js';
 import { t, category, kind, professionLabel, grantState } from './i18n.js';
 import { get, post, ApiError } from './api.js';
-import { roomError } from './room.js';
+import { roomDetail, roomError } from './room.js';
 
 const KINDS = { labs: ['lab'], medication: ['medication'], vitals: ['vital.bp', 'vital.weight', 'vital.glucose'], allergy: ['allergy'], memo: ['memo'] };
 
 export async function consentScreen(roomId, header) {
-  let detail;
-  try {
-    detail = await get(`/rooms/${encodeURIComponent(roomId)}`);
-  } catch (e) {
-    if (e instanceof ApiError) return roomError(header);
-    throw e;
-  }
+  const detail = await roomDetail(roomId);
+  if (!detail) return roomError(header);
   const room = detail.room;
   const { bar, stop } = header(t('consent') + '・' + room.name, `#/rooms/${room.id}`);
   const body = h('main', { class: 'scroll consent' });

@@ -14,14 +14,19 @@ export function roomError(header) {
   return { nodes: [bar, h('main', { class: 'scroll' }, h('p', { class: 'error', 'data-testid': 'room-error' }, t('roomError')))], leave: stop };
 }
 
-export async function roomScreen(roomId, header) {
-  let detail;
+/** The room as the API gives it to this member, or null when it cannot be shown (not a member, unknown). */
+export async function roomDetail(roomId) {
   try {
-    detail = await get(`/rooms/${encodeURIComponent(roomId)}`);
+    return await get(`/rooms/${encodeURIComponent(roomId)}`);
   } catch (e) {
-    if (e instanceof ApiError) return roomError(header);
+    if (e instanceof ApiError) return null;
     throw e;
   }
+}
+
+export async function roomScreen(roomId, header) {
+  const detail = await roomDetail(roomId);
+  if (!detail) return roomError(header);
   const room = detail.room;
   const self = me();
   const { bar, stop } = header(room.name, '#/');
