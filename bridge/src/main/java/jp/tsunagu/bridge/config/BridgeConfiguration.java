@@ -23,6 +23,7 @@ import jp.tsunagu.bridge.inbound.QuarantineStore;
 import jp.tsunagu.bridge.link.LinkHandler;
 import jp.tsunagu.bridge.link.LinkStore;
 import jp.tsunagu.bridge.link.LinkTurns;
+import jp.tsunagu.bridge.metrics.BridgeBacklogProbe;
 import jp.tsunagu.bridge.link.MongoLinkLeases;
 import jp.tsunagu.chat.support.NodeIdentity;
 import jp.tsunagu.bridge.outbound.DeadLetterHandler;
@@ -69,6 +70,12 @@ public class BridgeConfiguration {
     @Bean
     BridgeMetrics bridgeMetrics(MeterRegistry meters, ConnectorRegistry registry) {
         return new BridgeMetrics(meters, registry.all());
+    }
+
+    @Bean(destroyMethod = "close")
+    BridgeBacklogProbe bridgeBacklogProbe(ConnectorRegistry registry, MessageStore messages, DeadLetterStore deadLetters,
+                                          BridgeMetrics metrics, BridgeProperties properties) {
+        return new BridgeBacklogProbe(registry, messages, deadLetters, metrics, properties.outbound().sweep());
     }
 
     @Bean

@@ -5,6 +5,7 @@ import java.util.Collection;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -39,6 +40,8 @@ public final class BridgeMetrics {
     private final MeterRegistry registry;
     private final Map<String, ConnectorHealth.State> states = new ConcurrentHashMap<>();
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> backlog = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> deadLetters = new ConcurrentHashMap<>();
 
     public BridgeMetrics(MeterRegistry registry, Collection<? extends SnsConnector> connectors) {
         this.registry = registry;
@@ -52,7 +55,21 @@ public final class BridgeMetrics {
                         .tag("state", state.name().toLowerCase(Locale.ROOT))
                         .register(registry);
             }
+            Gauge.builder("tsunagu.bridge.outbound.backlog", backlog.computeIfAbsent(instance, i -> new AtomicLong()),
+                            AtomicLong::get)
+                    .description("messages whose latest change has not reached the SNS yet (whole deployment; every node reports it)")
+                    .tag("instance", instance).register(registry);
+            Gauge.builder("tsunagu.bridge.dead_letters", deadLetters.computeIfAbsent(instance, i -> new AtomicLong()),
+                            AtomicLong::get)
+                    .description("changes the bridge gave up on and nobody replayed (whole deployment; every node reports it)")
+                    .tag("instance", instance).register(registry);
         }
+    }
+
+    /** The instance's outbound backlog and open dead letters, as counted in the database just now. */
+    public void outboundState(String instance, long pending, long dead) {
+        backlog.computeIfAbsent(instance, i -> new AtomicLong()).set(pending);
+        deadLetters.computeIfAbsent(instance, i -> new AtomicLong()).set(dead);
     }
 
     /** Metrics kept in memory only, for code that runs without a meter registry (tests). */

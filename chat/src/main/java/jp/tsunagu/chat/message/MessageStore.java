@@ -52,6 +52,9 @@ public interface MessageStore {
      */
     Flux<Message> postsAwaitingConfirmation(String roomId, String instanceId);
 
+    /** Messages whose latest change has not gone out to the bridged SNS instance yet (its outbound backlog). */
+    Mono<Long> countPendingDelivery(String instanceId);
+
     /** Others' live messages after {@code afterSeq}, the unread count for a member. */
     Mono<Long> countUnread(String roomId, long afterSeq, String userId);
 

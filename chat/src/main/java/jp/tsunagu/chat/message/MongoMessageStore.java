@@ -117,6 +117,11 @@ public final class MongoMessageStore implements MessageStore {
     }
 
     @Override
+    public Mono<Long> countPendingDelivery(String instanceId) {
+        return mongo.count(Query.query(where("delivery." + instanceId + ".state").is(Delivery.State.PENDING.name())), Message.class);
+    }
+
+    @Override
     public Mono<Long> countUnread(String roomId, long afterSeq, String userId) {
         return mongo.count(unread(roomId, afterSeq, userId), Message.class);
     }
