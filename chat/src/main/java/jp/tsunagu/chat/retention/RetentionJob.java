@@ -5,12 +5,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.Period;
 import java.time.ZoneOffset;
+import java.util.List;
 
 import org.bson.Document;
 import org.bson.types.ObjectId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.data.mongodb.core.FindAndModifyOptions;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 import org.springframework.data.mongodb.core.query.Query;
 import org.springframework.data.mongodb.core.query.Update;
@@ -42,6 +42,8 @@ public final class RetentionJob implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RetentionJob.class);
     /** Rooms erased per run: a day's runs keep up with any realistic number of rooms archived per day. */
     static final int BATCH = 100;
+    /** What a room holds besides its files; attachments last, after their files are gone. */
+    private static final List<String> ROOM_COLLECTIONS = List.of("messages", "reads", "memberships", "attachments");
 
     private final ReactiveMongoTemplate mongo;
     private final AttachmentStore attachments;
@@ -87,23 +89,22 @@ public final class RetentionJob implements AutoCloseable {
 
     private Mono<Void> erase(String roomId, String kind, Instant archivedAt) {
         Query ofRoom = Query.query(where("roomId").is(roomId));
-        Mono<Long> files = mongo.find(ofRoom, Attachment.class)
-                .concatMap(a -> deleteFile(a.fileId()).then(deleteFile(a.thumbnailFileId())).thenReturn(1L))
-                .count();
-        return mongo.upsert(Query.query(where("_id").is(roomId)), new Update().setOnInsert("kind", kind)
+        Query erasure = Query.query(where("_id").is(roomId));
+        Mono<Void> files = mongo.find(ofRoom, Attachment.class)
+                .concatMap(a -> deleteFile(a.fileId()).then(deleteFile(a.thumbnailFileId())))
+                .then();
+        // Each collection's count is added as it is deleted: a node that stops half-way has counted what went.
+        Mono<Void> documents = Flux.fromIterable(ROOM_COLLECTIONS)
+                .concatMap(collection -> mongo.remove(ofRoom, collection)
+                        .flatMap(r -> mongo.updateFirst(erasure, new Update().inc(collection, r.getDeletedCount()), ERASURES)))
+                .then();
+        return mongo.upsert(erasure, new Update().setOnInsert("kind", kind)
                         .setOnInsert("archivedAt", archivedAt).set("startedAt", clock.instant()), ERASURES)
                 .then(files)
-                .flatMap(f -> Flux.concat(
-                                removed(ofRoom, "messages"), removed(ofRoom, "reads"), removed(ofRoom, "memberships"),
-                                removed(ofRoom, "attachments"))
-                        .collectList()
-                        .flatMap(counts -> mongo.findAndModify(Query.query(where("_id").is(roomId)), new Update()
-                                        .inc("messages", counts.get(0)).inc("reads", counts.get(1))
-                                        .inc("memberships", counts.get(2)).inc("attachments", counts.get(3)),
-                                FindAndModifyOptions.options().returnNew(true), Document.class, ERASURES)))
+                .then(documents)
                 .then(mongo.remove(Query.query(where("_id").is(roomId)), CareRoom.class))
-                .then(mongo.updateFirst(Query.query(where("_id").is(roomId)), new Update().set("erasedAt", clock.instant())
-                        .set("erasedBy", node), ERASURES))
+                .then(Mono.defer(() -> mongo.updateFirst(erasure, new Update().set("erasedAt", clock.instant())
+                        .set("erasedBy", node), ERASURES)))
                 .then();
     }
 
@@ -111,10 +112,6 @@ public final class RetentionJob implements AutoCloseable {
     private static String idOf(Document room) {
         Object id = room.get("_id");
         return id instanceof ObjectId o ? o.toHexString() : String.valueOf(id);
-    }
-
-    private Mono<Long> removed(Query query, String collection) {
-        return mongo.remove(query, collection).map(r -> r.getDeletedCount());
     }
 
     /** Another node may have deleted it already: that is the outcome wanted. */
