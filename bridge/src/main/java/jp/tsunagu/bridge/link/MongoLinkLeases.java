@@ -55,12 +55,6 @@ public final class MongoLinkLeases implements LinkLeases {
                 .onErrorResume(DuplicateKeyException.class, e -> Mono.just(false));
     }
 
-    /** The node that holds the link's lease now, if any (for the admin view). */
-    public Mono<Document> holder(String linkId) {
-        return mongo.findOne(Query.query(where("_id").is(linkId).and("expiresAt").gte(clock.instant())), Document.class,
-                COLLECTION);
-    }
-
     @Override
     public Mono<Void> releaseAll() {
         return mongo.remove(Query.query(Criteria.where("owner").is(node)), COLLECTION).then();

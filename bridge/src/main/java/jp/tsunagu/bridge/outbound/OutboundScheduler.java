@@ -99,7 +99,10 @@ public final class OutboundScheduler implements AutoCloseable {
                 .reduce(0, Integer::sum);
     }
 
-    /** Drains one link now, on its turn; for operators, tests and the round. Empty for an unknown or inactive link. */
+    /**
+     * Drains one link now, on its turn; for operators, tests and the round. Empty for an unknown or inactive link,
+     * and on a node that does not hold the link's lease (the holder drains it).
+     */
     public Mono<OutboundDelivery.Drain> drain(String linkId) {
         return linkTurns.run(linkId, () -> links.findById(linkId)
                 .filter(BridgeLink::active)
