@@ -2,15 +2,11 @@ package jp.tsunagu.bridge.inbound;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.UUID;
 
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 
-import com.mongodb.reactivestreams.client.MongoClient;
-import com.mongodb.reactivestreams.client.MongoClients;
 
-import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import jp.tsunagu.chat.support.TestMongo;
 import jp.tsunagu.connectors.mcs.McsConnector;
 import jp.tsunagu.connectors.mcs.McsConnectorFactory;
 import jp.tsunagu.connectors.mcs.McsConnectorProperties;
@@ -25,12 +21,9 @@ import tools.jackson.databind.json.JsonMapper;
 final class InboundFixture implements AutoCloseable {
 
     final McsSimulator sns;
-    private final MongoServer mongoServer;
-    private final MongoClient client;
+    private final TestMongo db = new TestMongo();
 
     InboundFixture() {
-        mongoServer = new MongoServer(new MemoryBackend());
-        client = MongoClients.create("mongodb://127.0.0.1:" + mongoServer.bind().getPort());
         sns = new McsSimulator().start(0);
         sns.rateLimit(0);
         sns.addClient("tsunagu", "s3cret");
@@ -49,13 +42,12 @@ final class InboundFixture implements AutoCloseable {
 
     /** A fresh database: no state leaks between tests. */
     ReactiveMongoTemplate freshDatabase() {
-        return new ReactiveMongoTemplate(client, "t" + UUID.randomUUID().toString().replace("-", ""));
+        return db.freshDatabase();
     }
 
     @Override
     public void close() {
         sns.close();
-        client.close();
-        mongoServer.shutdownNow();
+        db.close();
     }
 }

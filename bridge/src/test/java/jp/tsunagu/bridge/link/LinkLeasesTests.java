@@ -4,13 +4,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import com.mongodb.reactivestreams.client.MongoClient;
-import com.mongodb.reactivestreams.client.MongoClients;
-import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -19,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
+import jp.tsunagu.chat.support.TestMongo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -27,26 +23,23 @@ class LinkLeasesTests {
 
     private static final Duration TTL = Duration.ofSeconds(30);
 
-    private static MongoServer server;
-    private static MongoClient client;
+    private static TestMongo db;
     private ReactiveMongoTemplate mongo;
     private final MovableClock clock = new MovableClock();
 
     @BeforeAll
     static void startMongo() {
-        server = new MongoServer(new MemoryBackend());
-        client = MongoClients.create("mongodb://127.0.0.1:" + server.bind().getPort());
+        db = new TestMongo();
     }
 
     @AfterAll
     static void stopMongo() {
-        client.close();
-        server.shutdownNow();
+        db.close();
     }
 
     @BeforeEach
     void freshDatabase() {
-        mongo = new ReactiveMongoTemplate(client, "t" + UUID.randomUUID().toString().replace("-", ""));
+        mongo = db.freshDatabase();
     }
 
     private MongoLinkLeases node(String id) {

@@ -4,12 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.UUID;
 
-import com.mongodb.reactivestreams.client.MongoClient;
-import com.mongodb.reactivestreams.client.MongoClients;
-import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterEach;
@@ -21,6 +16,7 @@ import jp.tsunagu.bridge.connector.ConnectorRegistry;
 import jp.tsunagu.bridge.outbound.DeadLetter;
 import jp.tsunagu.bridge.outbound.DeadLetterStore;
 import jp.tsunagu.chat.message.MongoMessageStore;
+import jp.tsunagu.chat.support.TestMongo;
 import jp.tsunagu.connectors.mcs.McsConnectorFactory;
 import jp.tsunagu.connectors.mcs.McsConnectorProperties;
 
@@ -29,18 +25,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The outbound backlog and dead-letter gauges count what the database holds, per connector instance. */
 class BridgeBacklogProbeTests {
 
-    private final MongoServer server = new MongoServer(new MemoryBackend());
-    private final MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + server.bind().getPort());
+    private final TestMongo db = new TestMongo();
 
     @AfterEach
     void stop() {
-        client.close();
-        server.shutdownNow();
+        db.close();
     }
 
     @Test
     void gaugesShowPendingMessagesAndOpenDeadLettersPerInstance() {
-        ReactiveMongoTemplate mongo = new ReactiveMongoTemplate(client, "t" + UUID.randomUUID().toString().replace("-", ""));
+        ReactiveMongoTemplate mongo = db.freshDatabase();
         // The instance's connector is never called: the probe only needs its id.
         var connector = new McsConnectorFactory(JsonMapper.builder().build(), Clock.systemUTC()).create(
                 new McsConnectorProperties("mcs-tone", "http://127.0.0.1:9", "http://127.0.0.1:9/oauth/token", "tsunagu",

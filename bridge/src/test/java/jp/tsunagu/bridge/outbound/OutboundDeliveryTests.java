@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.junit.jupiter.api.AfterAll;
@@ -23,11 +22,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 
-import com.mongodb.reactivestreams.client.MongoClient;
-import com.mongodb.reactivestreams.client.MongoClients;
 
-import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import jp.tsunagu.bridge.connector.ConnectorRegistry;
 import jp.tsunagu.bridge.inbound.BridgeId;
 import jp.tsunagu.bridge.inbound.BridgeIdStore;
@@ -56,6 +51,7 @@ import jp.tsunagu.chat.room.MongoRoomStore;
 import jp.tsunagu.chat.room.RoomKind;
 import jp.tsunagu.chat.support.Ids;
 import jp.tsunagu.chat.support.RoomLinearizer;
+import jp.tsunagu.chat.support.TestMongo;
 import jp.tsunagu.connectors.mcs.McsConnector;
 import jp.tsunagu.connectors.mcs.McsConnectorFactory;
 import jp.tsunagu.connectors.mcs.McsConnectorProperties;
@@ -76,8 +72,7 @@ class OutboundDeliveryTests {
     private static final Message.Author NURSE = new Message.Author("ns-1", "佐藤 美咲", Profession.NURSE, "f-aoba",
             "あおば訪問看護ステーション");
 
-    private static MongoServer mongoServer;
-    private static MongoClient client;
+    private static TestMongo db;
     private static McsSimulator sns;
     private McsConnector connector;
 
@@ -96,9 +91,7 @@ class OutboundDeliveryTests {
 
     @BeforeAll
     static void startAll() {
-        mongoServer = new MongoServer(new MemoryBackend());
-        var address = mongoServer.bind();
-        client = MongoClients.create("mongodb://127.0.0.1:" + address.getPort());
+        db = new TestMongo();
         sns = new McsSimulator().start(0);
         sns.addStation("st-vns", "ひかり訪問看護ステーション");
         sns.addUser("ns-sato", "佐藤", "由美", "st-vns", "看護師");
@@ -108,8 +101,7 @@ class OutboundDeliveryTests {
     @AfterAll
     static void stopAll() {
         sns.close();
-        client.close();
-        mongoServer.shutdownNow();
+        db.close();
     }
 
     @BeforeEach
@@ -120,7 +112,7 @@ class OutboundDeliveryTests {
         connector = new McsConnectorFactory(JsonMapper.builder().build(), Clock.systemUTC()).create(
                 new McsConnectorProperties(INSTANCE, sns.baseUrl(), sns.tokenUrl(), "tsunagu-out", "s3cret",
                         Duration.ofSeconds(2), Duration.ofSeconds(2), 1_000, 1, 8));
-        ReactiveMongoTemplate mongo = new ReactiveMongoTemplate(client, "t" + UUID.randomUUID().toString().replace("-", ""));
+        ReactiveMongoTemplate mongo = db.freshDatabase();
         rooms = new MongoRoomStore(mongo);
         messages = new MongoMessageStore(mongo);
         attachments = new GridFsAttachmentStore(mongo);

@@ -1,18 +1,14 @@
 package jp.tsunagu.chat.audit;
 
-import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 
-import com.mongodb.reactivestreams.client.MongoClient;
-import com.mongodb.reactivestreams.client.MongoClients;
-import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import jp.tsunagu.chat.consent.Actor;
 import jp.tsunagu.chat.identity.CareUser;
 import jp.tsunagu.chat.identity.Profession;
 import jp.tsunagu.chat.support.RoomLinearizer;
+import jp.tsunagu.chat.support.TestMongo;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,24 +24,20 @@ import static org.springframework.data.mongodb.core.query.Criteria.where;
 /** The access log's chain: appends stay gap-free under concurrency, and tampering is found where it happened. */
 class AccessLogTests {
 
-    private MongoServer server;
-    private MongoClient client;
+    private TestMongo db;
     private ReactiveMongoTemplate mongo;
     private AccessLog log;
 
     @BeforeEach
     void start() {
-        server = new MongoServer(new MemoryBackend());
-        InetSocketAddress address = server.bind();
-        client = MongoClients.create("mongodb://" + address.getHostString() + ":" + address.getPort());
-        mongo = new ReactiveMongoTemplate(client, "audit-test");
+        db = new TestMongo();
+        mongo = db.freshDatabase();
         log = new AccessLog(mongo, new RoomLinearizer());
     }
 
     @AfterEach
     void stop() {
-        client.close();
-        server.shutdownNow();
+        db.close();
     }
 
     private static AccessLogEntry view(int n) {

@@ -12,10 +12,6 @@ import java.util.Date;
 import java.util.List;
 import java.util.UUID;
 
-import com.mongodb.reactivestreams.client.MongoClient;
-import com.mongodb.reactivestreams.client.MongoClients;
-import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import org.bson.Document;
 import org.bson.types.ObjectId;
 import org.junit.jupiter.api.AfterAll;
@@ -29,6 +25,7 @@ import reactor.core.publisher.Mono;
 
 import jp.tsunagu.chat.attachment.Attachment;
 import jp.tsunagu.chat.attachment.GridFsAttachmentStore;
+import jp.tsunagu.chat.support.TestMongo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.springframework.data.mongodb.core.query.Criteria.where;
@@ -39,8 +36,7 @@ class RetentionJobTests {
     private static final Instant NOW = Instant.parse("2026-11-24T00:00:00Z");
     private static final Duration WAIT = Duration.ofSeconds(10);
 
-    private static MongoServer server;
-    private static MongoClient client;
+    private static TestMongo db;
     private ReactiveMongoTemplate mongo;
     private GridFsAttachmentStore attachments;
 
@@ -49,19 +45,17 @@ class RetentionJobTests {
 
     @BeforeAll
     static void startMongo() {
-        server = new MongoServer(new MemoryBackend());
-        client = MongoClients.create("mongodb://127.0.0.1:" + server.bind().getPort());
+        db = new TestMongo();
     }
 
     @AfterAll
     static void stopMongo() {
-        client.close();
-        server.shutdownNow();
+        db.close();
     }
 
     @BeforeEach
     void freshDatabase() {
-        mongo = new ReactiveMongoTemplate(client, "t" + UUID.randomUUID().toString().replace("-", ""));
+        mongo = db.freshDatabase();
         attachments = new GridFsAttachmentStore(mongo);
     }
 
