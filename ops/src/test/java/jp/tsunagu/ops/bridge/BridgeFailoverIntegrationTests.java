@@ -5,7 +5,6 @@ import static org.springframework.data.mongodb.core.query.Criteria.where;
 
 import java.io.File;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -39,6 +38,7 @@ import jp.tsunagu.chat.identity.CareUser;
 import jp.tsunagu.chat.identity.Profession;
 import jp.tsunagu.connectors.mcs.simulator.McsSimulator;
 import jp.tsunagu.ops.TsunaguApplication;
+import jp.tsunagu.ops.support.Ports;
 import jp.tsunagu.ops.support.TestIssuerConfiguration;
 import reactor.core.publisher.Flux;
 
@@ -71,7 +71,7 @@ class BridgeFailoverIntegrationTests {
             CareUser admin = new CareUser("it-failover", "運用担当", Profession.CARE_MANAGER, null, null,
                     Set.of(CareUser.SYSTEM_ADMIN));
 
-            int portA = freePort();
+            int portA = Ports.free();
             nodeA = startNodeA(portA, mongoUri, sns);
             try (ConfigurableApplicationContext nodeB = new SpringApplicationBuilder(TsunaguApplication.class,
                     TestIssuerConfiguration.class).run(args("node-b", mongoUri, sns, "--server.port=0").toArray(String[]::new))) {
@@ -183,12 +183,6 @@ class BridgeFailoverIntegrationTests {
                 throw new AssertionError("timed out waiting until " + what);
             }
             Thread.sleep(50);
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
         }
     }
 

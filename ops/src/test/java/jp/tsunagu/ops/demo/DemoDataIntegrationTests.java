@@ -1,13 +1,11 @@
 package jp.tsunagu.ops.demo;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
 import jp.tsunagu.ops.TsunaguApplication;
+import jp.tsunagu.ops.support.Ports;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,7 +30,7 @@ class DemoDataIntegrationTests {
     static void start() {
         app = new SpringApplicationBuilder(TsunaguApplication.class).profiles("demo").run(
                 "--server.port=0", "--tsunagu.embedded-mongo.in-memory=true", "--spring.main.banner-mode=off",
-                "--tsunagu.demo.fhir.port=" + freePort(), "--tsunagu.demo.simulator.port=" + freePort(),
+                "--tsunagu.demo.fhir.port=" + Ports.free(), "--tsunagu.demo.simulator.port=" + Ports.free(),
                 "--tsunagu.demo.simulator.post-every=1h");
         http = WebTestClient.bindToServer()
                 .baseUrl("http://localhost:" + app.getEnvironment().getProperty("local.server.port"))
@@ -42,14 +40,6 @@ class DemoDataIntegrationTests {
     @AfterAll
     static void stop() {
         app.close();
-    }
-
-    private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     private static WebTestClient as(String userId) {
