@@ -7,6 +7,7 @@ import java.util.List;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.DependsOn;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 
 import io.micrometer.core.instrument.MeterRegistry;
@@ -24,6 +25,7 @@ import jp.tsunagu.bridge.link.LinkHandler;
 import jp.tsunagu.bridge.link.LinkStore;
 import jp.tsunagu.bridge.link.LinkTurns;
 import jp.tsunagu.bridge.metrics.BridgeBacklogProbe;
+import jp.tsunagu.bridge.metrics.BridgeIndexes;
 import jp.tsunagu.bridge.link.MongoLinkLeases;
 import jp.tsunagu.chat.support.NodeIdentity;
 import jp.tsunagu.bridge.outbound.DeadLetterHandler;
@@ -72,7 +74,14 @@ public class BridgeConfiguration {
         return new BridgeMetrics(meters, registry.all());
     }
 
+    @Bean
+    BridgeIndexes bridgeIndexes(ReactiveMongoTemplate mongo, ConnectorRegistry registry) {
+        return new BridgeIndexes(mongo, registry.all().stream().map(c -> c.descriptor().instanceId()).toList());
+    }
+
+    /** After the backlog index exists, so its first count does not scan. */
     @Bean(destroyMethod = "close")
+    @DependsOn("bridgeIndexes")
     BridgeBacklogProbe bridgeBacklogProbe(ConnectorRegistry registry, MessageStore messages, DeadLetterStore deadLetters,
                                           BridgeMetrics metrics, BridgeProperties properties) {
         return new BridgeBacklogProbe(registry, messages, deadLetters, metrics, properties.outbound().sweep());

@@ -48,6 +48,8 @@ public final class MongoIndexes implements InitializingBean {
                 mongo.indexOps(ReadReceipt.class).createIndex(new Index().on("roomId", Sort.Direction.ASC).on("seq", Sort.Direction.ASC)),
                 mongo.indexOps(ReadReceipt.class).createIndex(new Index().on("roomId", Sort.Direction.ASC).on("upToSeq", Sort.Direction.ASC)),
                 mongo.indexOps(CareRoom.class).createIndex(new Index().on("lastActivityAt", Sort.Direction.DESC)),
+                // The retention job's "archived before" query; only archived rooms have the field.
+                mongo.indexOps(CareRoom.class).createIndex(new Index().on("archivedAt", Sort.Direction.ASC).sparse()),
                 mongo.indexOps(Attachment.class).createIndex(new Index().on("roomId", Sort.Direction.ASC)),
                 mongo.indexOps(Message.class).createIndex(new Index().on("excerpt.grantId", Sort.Direction.ASC).sparse()),
                 mongo.indexOps(ConsentGrant.class).createIndex(new Index().on("grantId", Sort.Direction.ASC).on("version", Sort.Direction.DESC)),
