@@ -15,7 +15,7 @@ import jp.tsunagu.bridge.link.BridgeLink;
 import jp.tsunagu.bridge.link.LinkStore;
 import jp.tsunagu.bridge.link.LinkTurns;
 import jp.tsunagu.bridge.support.PeriodicRounds;
-import jp.tsunagu.chat.realtime.RoomEvent;
+import jp.tsunagu.chat.realtime.LoggedEvent;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -63,7 +63,7 @@ public final class OutboundScheduler implements AutoCloseable {
     }
 
     /** Called for every event the chat publishes; notes the room of a message change (not of a status change). */
-    public void onEvent(RoomEvent event) {
+    public void onEvent(LoggedEvent event) {
         if (event.type().startsWith("message.") && !"message.delivery".equals(event.type())) {
             dirtyRooms.add(event.roomId());
         }

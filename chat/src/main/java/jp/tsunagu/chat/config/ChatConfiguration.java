@@ -1,10 +1,14 @@
 package jp.tsunagu.chat.config;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
+import org.springframework.context.annotation.Primary;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 import org.springframework.context.annotation.Import;
@@ -37,7 +41,10 @@ import jp.tsunagu.chat.message.MessageStore;
 import jp.tsunagu.chat.message.MongoMessageStore;
 import jp.tsunagu.chat.message.MongoReadStore;
 import jp.tsunagu.chat.message.ReadStore;
+import jp.tsunagu.chat.realtime.MongoRoomEventLog;
+import jp.tsunagu.chat.realtime.RoomEventFeed;
 import jp.tsunagu.chat.realtime.RoomEventHub;
+import jp.tsunagu.chat.realtime.RoomEventPublisher;
 import jp.tsunagu.chat.realtime.RoomWebSocketHandler;
 import jp.tsunagu.chat.realtime.StreamHandler;
 import jp.tsunagu.chat.room.MembershipStore;
@@ -61,9 +68,12 @@ import tools.jackson.databind.type.LogicalType;
  * here by constructor so each piece can be tested alone.
  */
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties({ChatProperties.class, ClaimNames.class, RetentionProperties.class})
+@EnableConfigurationProperties({ChatProperties.class, ClaimNames.class, RetentionProperties.class, EventLogProperties.class})
 @Import({SecurityConfiguration.class, OpenApiConfiguration.class, ConsentConfiguration.class})
 public class ChatConfiguration {
+
+    /** Index creation and opening the change stream at start-up; a database not answering by then is down. */
+    private static final Duration STARTUP_WAIT = Duration.ofSeconds(30);
 
     /** Static: a post-processor must exist before the beans it wraps. */
     @Bean
@@ -90,8 +100,9 @@ public class ChatConfiguration {
     }
 
     @Bean
-    RoomStore roomStore(ReactiveMongoTemplate mongo) {
-        return new MongoRoomStore(mongo);
+    RoomStore roomStore(ReactiveMongoTemplate mongo, ObjectProvider<MongoRoomEventLog> eventLog) {
+        MongoRoomEventLog log = eventLog.getIfAvailable();
+        return log == null ? new MongoRoomStore(mongo) : new MongoRoomStore(mongo, log::taken);
     }
 
     @Bean
@@ -136,8 +147,35 @@ public class ChatConfiguration {
     }
 
     @Bean
-    RoomEventHub roomEventHub(ChatProperties properties, JsonMapper json) {
-        return new RoomEventHub(properties.hubs(), json);
+    RoomEventHub roomEventHub(ChatProperties properties, JsonMapper json, Environment env) {
+        return new RoomEventHub(properties.hubs(), json, EventLogProperties.ThroughTheLog.matches(env));
+    }
+
+    /** Where handlers publish: the hubs themselves on one node, the room event log on several. */
+    @Bean
+    @Primary
+    RoomEventPublisher roomEventPublisher(RoomEventHub hub, ObjectProvider<MongoRoomEventLog> eventLog) {
+        MongoRoomEventLog log = eventLog.getIfAvailable();
+        return log == null ? hub : log;
+    }
+
+    @Bean
+    @Conditional(EventLogProperties.ThroughTheLog.class)
+    MongoRoomEventLog roomEventLog(ReactiveMongoTemplate mongo, RoomEventHub hub, NodeIdentity node,
+                                   RoomLinearizer linearizer, EventLogProperties events, Clock clock) {
+        MongoRoomEventLog log = new MongoRoomEventLog(mongo, hub, node.id(), events.holeTimeout(), clock);
+        log.createIndexes().block(STARTUP_WAIT);
+        linearizer.onTurnEnded(log::turnEnded);
+        return log;
+    }
+
+    /** Started before the web server takes connections, so no attach precedes the stream. */
+    @Bean(destroyMethod = "close")
+    @Conditional(EventLogProperties.ThroughTheLog.class)
+    RoomEventFeed roomEventFeed(com.mongodb.client.MongoClient client, ReactiveMongoTemplate mongo, RoomEventHub hub,
+                                MongoRoomEventLog eventLog, NodeIdentity node, Clock clock) {
+        String database = mongo.getMongoDatabase().map(d -> d.getName()).block(STARTUP_WAIT);
+        return new RoomEventFeed(client.getDatabase(database), hub, eventLog, node.id(), clock).start(STARTUP_WAIT);
     }
 
     @Bean
@@ -167,32 +205,32 @@ public class ChatConfiguration {
 
     @Bean
     RoomHandler roomHandler(RoomStore rooms, MembershipStore memberships, MessageStore messages, ReadStore reads,
-                            UserDirectory directory, RoomAccess access, RoomLinearizer linearizer, RoomEventHub hub,
+                            UserDirectory directory, RoomAccess access, RoomLinearizer linearizer, RoomEventPublisher events,
                             Clock clock) {
-        return new RoomHandler(rooms, memberships, messages, reads, directory, access, linearizer, hub, clock);
+        return new RoomHandler(rooms, memberships, messages, reads, directory, access, linearizer, events, clock);
     }
 
     @Bean
     MessageHandler messageHandler(RoomStore rooms, MembershipStore memberships, MessageStore messages, ReadStore reads,
                                   AttachmentStore attachments, RoomAccess access, RoomLinearizer linearizer,
-                                  RoomEventHub hub, HtmlSanitizer sanitizer, Clock clock, ChatProperties properties) {
-        return new MessageHandler(rooms, memberships, messages, reads, attachments, access, linearizer, hub, sanitizer,
+                                  RoomEventPublisher events, HtmlSanitizer sanitizer, Clock clock, ChatProperties properties) {
+        return new MessageHandler(rooms, memberships, messages, reads, attachments, access, linearizer, events, sanitizer,
                 clock, properties.roomQueueLimit(), properties.roomBusyRetryAfter());
     }
 
     /** Imports from external SNS; used by the bridge, which is trusted (no membership check). */
     @Bean
     ExternalMessageHandler externalMessageHandler(RoomStore rooms, MembershipStore memberships, MessageStore messages,
-                                                  RoomLinearizer linearizer, RoomEventHub hub, HtmlSanitizer sanitizer,
+                                                  RoomLinearizer linearizer, RoomEventPublisher events, HtmlSanitizer sanitizer,
                                                   Clock clock) {
-        return new ExternalMessageHandler(rooms, memberships, messages, linearizer, hub, sanitizer, clock);
+        return new ExternalMessageHandler(rooms, memberships, messages, linearizer, events, sanitizer, clock);
     }
 
     /** Send status of messages to bridged SNS; used by the bridge, which is trusted (no membership check). */
     @Bean
     DeliveryHandler deliveryHandler(RoomStore rooms, MessageStore messages, RoomLinearizer linearizer,
-                                    RoomEventHub hub) {
-        return new DeliveryHandler(rooms, messages, linearizer, hub);
+                                    RoomEventPublisher events) {
+        return new DeliveryHandler(rooms, messages, linearizer, events);
     }
 
     @Bean
@@ -208,8 +246,11 @@ public class ChatConfiguration {
 
     @Bean
     StreamHandler streamHandler(RoomAccess access, RoomStore rooms, MembershipStore memberships, MessageStore messages,
-                                ReadStore reads, RoomLinearizer linearizer, RoomEventHub hub) {
-        return new StreamHandler(access, rooms, memberships, messages, reads, linearizer, hub);
+                                ReadStore reads, RoomLinearizer linearizer, RoomEventHub hub,
+                                ObjectProvider<MongoRoomEventLog> eventLog) {
+        MongoRoomEventLog log = eventLog.getIfAvailable();
+        return log == null ? new StreamHandler(access, rooms, memberships, messages, reads, linearizer, hub)
+                : new StreamHandler(access, rooms, memberships, messages, reads, linearizer, hub, log::storedHead);
     }
 
     @Bean

@@ -20,7 +20,7 @@ import jp.tsunagu.chat.consent.RecordReader;
 import jp.tsunagu.chat.handler.MessageHandler;
 import jp.tsunagu.chat.handler.RoomAccess;
 import jp.tsunagu.chat.message.MessageStore;
-import jp.tsunagu.chat.realtime.RoomEventHub;
+import jp.tsunagu.chat.realtime.RoomEventPublisher;
 import jp.tsunagu.chat.room.MembershipStore;
 import jp.tsunagu.chat.room.RoomStore;
 import jp.tsunagu.chat.support.RoomLinearizer;
@@ -64,7 +64,7 @@ public class ConsentConfiguration {
     }
 
     @Bean
-    ExcerptAnnouncer excerptAnnouncer(MessageStore messages, RoomStore rooms, RoomLinearizer linearizer, RoomEventHub hub,
+    ExcerptAnnouncer excerptAnnouncer(MessageStore messages, RoomStore rooms, RoomLinearizer linearizer, RoomEventPublisher hub,
                                       Clock clock) {
         return new ExcerptAnnouncer(messages, rooms, linearizer, hub, clock);
     }

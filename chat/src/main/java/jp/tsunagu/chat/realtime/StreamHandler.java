@@ -11,6 +11,7 @@ import jp.tsunagu.chat.api.RoomView;
 import jp.tsunagu.chat.handler.RoomAccess;
 import jp.tsunagu.chat.identity.CareUser;
 import jp.tsunagu.chat.message.Message;
+import jp.tsunagu.chat.room.CareRoom;
 import jp.tsunagu.chat.message.MessageStore;
 import jp.tsunagu.chat.message.ReadStore;
 import jp.tsunagu.chat.room.MembershipStore;
@@ -24,11 +25,20 @@ import reactor.core.publisher.Mono;
  * Attaches a connection to a room: replays what the client missed since {@code after}, then live events,
  * with no gap and no duplicate.
  *
- * <p>Both steps run on the room's turn, so no change of the room can fall between the replay query and the
- * subscription. Replay sends the current state of each changed item in sequence order. A client too far
+ * <p>Replay sends the current state of each changed item in sequence order. A client too far
  * behind ({@link #REPLAY_LIMIT}) gets a {@code resync} frame instead and reloads over REST.
  */
 public final class StreamHandler {
+
+    /**
+     * The highest sequence number of a room up to which every change is stored, read on the room's turn: the
+     * room's counter on one node; on several, the last number in the room event log, since a number taken on
+     * another node may still be on its way to storage.
+     */
+    @FunctionalInterface
+    public interface StoredHead {
+        Mono<Long> of(CareRoom room);
+    }
 
     /**
      * Most changes replayed per kind on reconnect. A phone back from an hour without signal in a busy room
@@ -43,9 +53,17 @@ public final class StreamHandler {
     private final ReadStore reads;
     private final RoomLinearizer linearizer;
     private final RoomEventHub hub;
+    private final StoredHead storedHead;
 
+    /** One node: every change up to the room's counter is stored once the room's turn is ours. */
     public StreamHandler(RoomAccess access, RoomStore rooms, MembershipStore memberships, MessageStore messages,
                          ReadStore reads, RoomLinearizer linearizer, RoomEventHub hub) {
+        this(access, rooms, memberships, messages, reads, linearizer, hub, room -> Mono.just(room.seq()));
+    }
+
+    public StreamHandler(RoomAccess access, RoomStore rooms, MembershipStore memberships, MessageStore messages,
+                         ReadStore reads, RoomLinearizer linearizer, RoomEventHub hub, StoredHead storedHead) {
+        this.storedHead = storedHead;
         this.access = access;
         this.rooms = rooms;
         this.memberships = memberships;
@@ -56,9 +74,14 @@ public final class StreamHandler {
     }
 
     /**
-     * Replays and subscribes. Emits true once attached (after a {@code subscribed} frame carrying the room's
-     * latest sequence number), false when the client must resync instead; fails with 404 if the user is not a
-     * member.
+     * Replays and subscribes. Emits true once attached (after the replay and a {@code subscribed} frame carrying
+     * the sequence number the replay reached), false when the client must resync instead; fails with 404 if the
+     * user is not a member.
+     *
+     * <p>The hub keeps the room's live events for the connection from the moment it joins; the replay stops at
+     * the number the hub had delivered then, so every change is sent once, by replay or live. Running on the
+     * room's turn keeps this node's own changes out of the way; another node's changes reach the hub only once
+     * every earlier number of the room is in the log ({@link StoredHead}).
      *
      * @param after the last sequence number the client has seen; null for live events only
      */
@@ -67,38 +90,41 @@ public final class StreamHandler {
         if (after != null && after < 0) {
             throw ApiException.invalid("after", "must not be negative");
         }
-        return linearizer.run(roomId, () -> access.require(user, roomId).flatMap(member -> {
-            long head = member.room().seq();
-            if (after == null || after >= head) {
-                subscribe(roomId, head, connection);
-                return Mono.just(true);
-            }
-            return replay(roomId, after).map(events -> {
-                connection.offerReplay(events.stream()
-                        .map(e -> new StreamConnection.Frame(roomId, e.seq(), hub.serialise(e)))
-                        .toList());
-                subscribe(roomId, head, connection);
-                return true;
-            }).switchIfEmpty(Mono.fromSupplier(() -> {
-                connection.offer(StreamConnection.Frame.control(
-                        "{\"type\":\"resync\",\"reason\":\"too_far_behind\",\"roomId\":\"" + roomId + "\"}"));
-                return false;
-            }));
-        }));
+        return linearizer.run(roomId, () -> access.require(user, roomId)
+                .flatMap(member -> storedHead.of(member.room()))
+                .flatMap(known -> hub.join(roomId, connection, known))
+                .flatMap(bound -> {
+                    if (after == null || after >= bound) {
+                        long seen = after == null ? bound : after;
+                        hub.joined(roomId, connection, List.of(subscribed(roomId, seen)), seen);
+                        return Mono.just(true);
+                    }
+                    return replay(roomId, after, bound).map(events -> {
+                        List<StreamConnection.Frame> first = new ArrayList<>(events.size() + 1);
+                        events.forEach(e -> first.add(new StreamConnection.Frame(roomId, e.seq(), hub.serialise(e))));
+                        first.add(subscribed(roomId, bound));
+                        hub.joined(roomId, connection, first, bound);
+                        return true;
+                    }).switchIfEmpty(Mono.fromSupplier(() -> {
+                        hub.leave(roomId, connection);
+                        connection.offer(StreamConnection.Frame.control(
+                                "{\"type\":\"resync\",\"reason\":\"too_far_behind\",\"roomId\":\"" + roomId + "\"}"));
+                        return false;
+                    }));
+                }));
     }
 
-    private void subscribe(String roomId, long head, StreamConnection connection) {
-        connection.offer(StreamConnection.Frame.control(
-                "{\"type\":\"subscribed\",\"roomId\":\"" + roomId + "\",\"seq\":" + head + "}"));
-        hub.subscribe(roomId, connection);
+    private static StreamConnection.Frame subscribed(String roomId, long bound) {
+        return StreamConnection.Frame.control("{\"type\":\"subscribed\",\"roomId\":\"" + roomId + "\",\"seq\":" + bound + "}");
     }
 
     /**
-     * Changes after {@code after} in sequence order, or empty when there are more than the replay limit. (Not
-     * null: a mapper returning null fails the stream, which answered a client too far behind with a 500, or on
-     * the WebSocket closed its connection, instead of the resync frame.)
+     * Changes in ({@code after}, {@code bound}] in sequence order, or empty when there are more than the replay
+     * limit. An item changed again after {@code bound} is left out: its later event comes live, with its state.
+     * (Not null: a mapper returning null fails the stream, which answered a client too far behind with a 500,
+     * or on the WebSocket closed its connection, instead of the resync frame.)
      */
-    private Mono<List<RoomEvent>> replay(String roomId, long after) {
+    private Mono<List<RoomEvent>> replay(String roomId, long after, long bound) {
         return Mono.zip(
                 messages.changedSince(roomId, after, REPLAY_LIMIT + 1).collectList(),
                 memberships.changedSince(roomId, after, REPLAY_LIMIT + 1).collectList(),
@@ -114,6 +140,7 @@ public final class StreamHandler {
                             MemberView.of(m))));
                     t.getT3().forEach(r -> events.add(RoomEvent.read(ReadView.of(r))));
                     t.getT4().forEach(r -> events.add(RoomEvent.room("room.archived", r)));
+                    events.removeIf(e -> e.seq() > bound);
                     events.sort(Comparator.comparingLong(RoomEvent::seq));
                     return events;
                 });
@@ -131,7 +158,7 @@ public final class StreamHandler {
     }
 
     public void unsubscribe(String roomId, StreamConnection connection) {
-        hub.unsubscribe(roomId, connection);
+        hub.leave(roomId, connection);
     }
 
     /** Call once when a connection opens; {@link #detach} counts it closed. */

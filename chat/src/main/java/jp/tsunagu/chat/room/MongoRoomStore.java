@@ -3,6 +3,7 @@ package jp.tsunagu.chat.room;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.function.BiConsumer;
 
 import org.springframework.data.domain.Sort;
 import org.springframework.data.mongodb.core.FindAndModifyOptions;
@@ -31,9 +32,16 @@ import static org.springframework.data.mongodb.core.query.Criteria.where;
 public final class MongoRoomStore implements RoomStore {
 
     private final ReactiveMongoTemplate mongo;
+    private final BiConsumer<String, Long> seqTaken;
 
     public MongoRoomStore(ReactiveMongoTemplate mongo) {
+        this(mongo, (roomId, seq) -> { });
+    }
+
+    /** @param seqTaken told of every number taken, on the taking thread (the room event log of several nodes) */
+    public MongoRoomStore(ReactiveMongoTemplate mongo, BiConsumer<String, Long> seqTaken) {
         this.mongo = mongo;
+        this.seqTaken = seqTaken;
     }
 
     @Override
@@ -54,7 +62,8 @@ public final class MongoRoomStore implements RoomStore {
     @Override
     public Mono<Long> nextSeq(String roomId) {
         return mongo.findAndModify(Query.query(where("_id").is(roomId)), new Update().inc("seq", 1L),
-                FindAndModifyOptions.options().returnNew(true), CareRoom.class).map(CareRoom::seq);
+                FindAndModifyOptions.options().returnNew(true), CareRoom.class).map(CareRoom::seq)
+                .doOnNext(seq -> seqTaken.accept(roomId, seq));
     }
 
     @Override
@@ -64,7 +73,8 @@ public final class MongoRoomStore implements RoomStore {
                 .flatMap(c -> Mono.from(c.findOneAndUpdate(
                         new Document("_id", mongoId(roomId)).append("archived", new Document("$ne", true)),
                         Updates.inc("seq", 1L), SEQ_AND_BRIDGES)))
-                .map(d -> new SeqTaken(((Number) d.get("seq")).longValue(), d.getList("bridges", String.class, List.of())));
+                .map(d -> new SeqTaken(((Number) d.get("seq")).longValue(), d.getList("bridges", String.class, List.of())))
+                .doOnNext(taken -> seqTaken.accept(roomId, taken.seq()));
     }
 
     // Filters keep _id at the top level ({_id: …, other: …}), as Spring Data writes them: the embedded

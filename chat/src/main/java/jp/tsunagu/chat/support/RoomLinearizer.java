@@ -23,6 +23,15 @@ public final class RoomLinearizer {
     private final Map<String, CompletableFuture<Void>> tails = new ConcurrentHashMap<>();
     /** Tasks of each room queued or running; a room with none has no entry. */
     private final Map<String, Integer> queued = new ConcurrentHashMap<>();
+    private volatile java.util.function.Consumer<String> turnEnded = roomId -> { };
+
+    /**
+     * Called with the room's id when a task ends, before the room's next task starts (the room event log of
+     * several nodes marks the numbers a turn took and did not use). Must return at once and must not throw.
+     */
+    public void onTurnEnded(java.util.function.Consumer<String> listener) {
+        this.turnEnded = listener;
+    }
 
     public <T> Mono<T> run(String roomId, Supplier<Mono<T>> task) {
         return run(roomId, Integer.MAX_VALUE, null, task);
@@ -59,6 +68,7 @@ public final class RoomLinearizer {
                 }
             }, TRAMPOLINE);
             result.whenComplete((value, error) -> {
+                turnEnded.accept(roomId);
                 queued.computeIfPresent(roomId, (room, n) -> n <= 1 ? null : n - 1);
                 tails.remove(roomId, mine);
                 mine.complete(null);

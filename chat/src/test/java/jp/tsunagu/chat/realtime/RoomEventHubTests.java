@@ -36,6 +36,12 @@ class RoomEventHubTests {
         return hub;
     }
 
+    /** Joins with nothing to replay, as an attach with no {@code after} does, minus the subscribed frame. */
+    private static void subscribe(RoomEventHub hub, String roomId, StreamConnection connection) {
+        hub.join(roomId, connection, 0).block(WAIT);
+        hub.joined(roomId, connection, List.of(), 0);
+    }
+
     private static RoomEvent posted(String roomId, long seq) {
         return new RoomEvent("message.created", roomId, seq, null, null, null, null);
     }
@@ -64,7 +70,7 @@ class RoomEventHubTests {
         List<StreamConnection> connections = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             StreamConnection c = new StreamConnection("user-" + i, 1_024, false);
-            hub.subscribe("room-a", c);
+            subscribe(hub, "room-a", c);
             connections.add(c);
         }
         LongStream.rangeClosed(1, events).forEach(seq -> hub.publish(posted("room-a", seq)));
@@ -97,7 +103,7 @@ class RoomEventHubTests {
         RoomEventHub hub = hub(4);
         StreamConnection c = new StreamConnection("user-1", 4_096, false);
         List<String> rooms = List.of("room-a", "room-b", "room-c", "room-d", "room-e", "room-f");
-        rooms.forEach(r -> hub.subscribe(r, c));
+        rooms.forEach(r -> subscribe(hub, r, c));
         for (long seq = 1; seq <= 200; seq++) {
             for (String r : rooms) {
                 hub.publish(posted(r, seq));
@@ -121,14 +127,14 @@ class RoomEventHubTests {
         StreamConnection leaving = new StreamConnection("leaving", 64, false);
         StreamConnection disconnecting = new StreamConnection("disconnecting", 64, false);
         StreamConnection witness = new StreamConnection("witness", 64, false);
-        hub.subscribe("room-a", leaving);
-        hub.subscribe("room-a", disconnecting);
-        hub.subscribe("room-b", disconnecting);
-        hub.subscribe("room-a", witness);
-        hub.subscribe("room-b", witness);
+        subscribe(hub, "room-a", leaving);
+        subscribe(hub, "room-a", disconnecting);
+        subscribe(hub, "room-b", disconnecting);
+        subscribe(hub, "room-a", witness);
+        subscribe(hub, "room-b", witness);
 
         hub.publish(posted("room-a", 1));
-        hub.unsubscribe("room-a", leaving);
+        hub.leave("room-a", leaving);
         hub.disconnect(disconnecting);
         hub.publish(posted("room-a", 2));
         hub.publish(posted("room-b", 1));
@@ -158,8 +164,8 @@ class RoomEventHubTests {
         RoomEventHub hub = hub(2);
         StreamConnection slow = new StreamConnection("slow", 4, false);
         StreamConnection fast = new StreamConnection("fast", 4, false);
-        hub.subscribe("room-a", slow);
-        hub.subscribe("room-a", fast);
+        subscribe(hub, "room-a", slow);
+        subscribe(hub, "room-a", fast);
         int events = 300;
 
         // The fast client reads as events come; the slow one never reads. Both have a queue of only 4 frames.
@@ -176,9 +182,9 @@ class RoomEventHubTests {
                 .verify(WAIT);
         // Dropped once and removed: later events do not try it again.
         assertThat(hub.droppedConnections()).isEqualTo(1);
-        hub.unsubscribe("room-a", fast);
+        hub.leave("room-a", fast);
         StreamConnection witness = new StreamConnection("witness", 4, false);
-        hub.subscribe("room-a", witness);
+        subscribe(hub, "room-a", witness);
         hub.publish(posted("room-a", events + 1));
         StepVerifier.create(witness.frames().take(1).map(Frame::seq))
                 .expectNext((long) events + 1)
@@ -194,11 +200,11 @@ class RoomEventHubTests {
         StreamConnection aliceWs = new StreamConnection("alice", 64, false);
         StreamConnection aliceOtherRoomSse = new StreamConnection("alice", 64, true);
         StreamConnection bobSse = new StreamConnection("bob", 64, true);
-        hub.subscribe("room-a", aliceSse);
-        hub.subscribe("room-a", aliceWs);
-        hub.subscribe("room-b", aliceWs);
-        hub.subscribe("room-b", aliceOtherRoomSse);
-        hub.subscribe("room-a", bobSse);
+        subscribe(hub, "room-a", aliceSse);
+        subscribe(hub, "room-a", aliceWs);
+        subscribe(hub, "room-b", aliceWs);
+        subscribe(hub, "room-b", aliceOtherRoomSse);
+        subscribe(hub, "room-a", bobSse);
 
         hub.publish(posted("room-a", 1));
         hub.publish(removed("room-a", "alice", 2));
@@ -247,9 +253,9 @@ class RoomEventHubTests {
         StreamConnection gone = new StreamConnection("gone", 8, true);
         gone.close(null);
         hub.disconnect(gone);
-        hub.subscribe("room-a", gone);
+        subscribe(hub, "room-a", gone);
         StreamConnection witness = new StreamConnection("witness", 8, true);
-        hub.subscribe("room-a", witness);
+        subscribe(hub, "room-a", witness);
 
         hub.publish(posted("room-a", 1));
         StepVerifier.create(witness.frames().take(1).map(Frame::seq))
@@ -266,8 +272,8 @@ class RoomEventHubTests {
         RoomEventHub hub = hub(1);
         StreamConnection stalled = new StreamConnection("stalled", 4, false);
         StreamConnection reader = new StreamConnection("reader", 4, false);
-        hub.subscribe("room-a", stalled);
-        hub.subscribe("room-a", reader);
+        subscribe(hub, "room-a", stalled);
+        subscribe(hub, "room-a", reader);
         // The stalled connection's writer is subscribed but requests nothing, like a socket that is not writable.
         List<Frame> stalledGot = new ArrayList<>();
         BaseSubscriber<Frame> stalledWriter = new BaseSubscriber<>() {
@@ -293,5 +299,67 @@ class RoomEventHubTests {
         assertThat(stalledGot).extracting(Frame::json).containsExactly("{\"type\":\"resync\",\"reason\":\"slow_consumer\"}");
         assertThat(stalledWriter.isDisposed()).as("stream ended").isTrue();
         assertThat(hub.droppedConnections()).isEqualTo(1);
+    }
+
+    // ---- fed from the room event log of several nodes
+
+    private RoomEventHub logHub() {
+        RoomEventHub hub = new RoomEventHub(2, json, true);
+        hubs.add(hub);
+        return hub;
+    }
+
+    private LoggedEvent logged(String roomId, long seq) {
+        RoomEvent event = posted(roomId, seq);
+        return LoggedEvent.of(event, json.writeValueAsString(event));
+    }
+
+    @Test
+    void fromTheLogDuplicatesAreDroppedSkippedNumbersSendNothingAndAGapResyncsTheRoom() {
+        RoomEventHub hub = logHub();
+        StreamConnection c = new StreamConnection("user-1", 64, false);
+        subscribe(hub, "room-a", c);
+        hub.deliver(logged("room-a", 1));
+        hub.deliver(logged("room-a", 1));         // a change stream resumed a little early
+        hub.deliver(LoggedEvent.skip("room-a", 2)); // taken, then not used
+        hub.deliver(logged("room-a", 3));
+        hub.deliver(logged("room-a", 5));         // 4 never came: the log lost it
+        hub.deliver(logged("room-a", 6));         // not sent: the connection left the room with the resync
+        StepVerifier.create(c.frames().take(3).map(f -> f.seq() >= 0 ? "event@" + f.seq() : parse(f).path("type").asString()
+                        + ":" + parse(f).path("reason").asString()))
+                .expectNext("event@1", "event@3", "resync:gap")
+                .expectComplete()
+                .verify(WAIT);
+        assertThat(hub.resyncCount()).isEqualTo(1);
+        assertThat(c.rooms()).doesNotContain("room-a");
+    }
+
+    @Test
+    void aLateEventResyncsTheRoomAndLostHistoryResyncsEveryRoom() {
+        RoomEventHub hub = logHub();
+        StreamConnection inA = new StreamConnection("user-1", 64, false);
+        StreamConnection inB = new StreamConnection("user-2", 64, false);
+        subscribe(hub, "room-a", inA);
+        subscribe(hub, "room-b", inB);
+        hub.late("room-a", 7);
+        hub.resyncAll("events_lost");
+        StepVerifier.create(inA.frames().take(1).map(f -> parse(f).path("reason").asString()))
+                .expectNext("late_event").expectComplete().verify(WAIT);
+        StepVerifier.create(inB.frames().take(1).map(f -> parse(f).path("reason").asString() + "@" + parse(f).path("roomId").asString()))
+                .expectNext("events_lost@room-b").expectComplete().verify(WAIT);
+    }
+
+    @Test
+    void aClientAheadOfACatchingUpNodeIsNotSentWhatItHasAgain() {
+        RoomEventHub hub = logHub();
+        hub.deliver(logged("room-a", 1));
+        StreamConnection c = new StreamConnection("user-1", 64, false);
+        long bound = hub.join("room-a", c, 0).block(WAIT);
+        assertThat(bound).isEqualTo(1);
+        hub.deliver(logged("room-a", 2));         // kept for the joining connection, which has it already
+        hub.joined("room-a", c, List.of(), 3);    // it saw up to 3 on a node further ahead
+        hub.deliver(logged("room-a", 3));
+        hub.deliver(logged("room-a", 4));
+        StepVerifier.create(c.frames().take(1).map(Frame::seq)).expectNext(4L).expectComplete().verify(WAIT);
     }
 }

@@ -60,6 +60,7 @@ class BridgeFailoverIntegrationTests {
     @Test
     void anotherNodeFinishesTheDeliveryOnceInOrderWhenTheLinksNodeDies() throws Exception {
         MongoServer mongoServer = new MongoServer(new MemoryBackend());
+        mongoServer.enableOplog();
         String mongoUri = "mongodb://127.0.0.1:" + mongoServer.bind().getPort() + "/tsunagu";
         Process nodeA = null;
         try (McsSimulator sns = new McsSimulator().start(0)) {

@@ -42,6 +42,7 @@ class MultiNodeIntegrationTests {
     @BeforeAll
     static void startNodes() {
         mongo = new MongoServer(new MemoryBackend());
+        mongo.enableOplog();
         String uri = "mongodb://127.0.0.1:" + mongo.bind().getPort() + "/tsunagu";
         nodeA = start("node-a", uri);
         nodeB = start("node-b", uri);

@@ -106,6 +106,21 @@ final class EventInbox {
         }
     }
 
+    /** The events left before the stream ends or fails (a server that goes away may do either). */
+    List<Event> restUntilClosed() {
+        List<Event> events = new ArrayList<>();
+        while (true) {
+            Object o = poll(WAIT);
+            if (o instanceof Event e) {
+                events.add(e);
+            } else if (o == END || o instanceof Throwable) {
+                return events;
+            } else {
+                return fail("expected the stream to end but got " + describe(o));
+            }
+        }
+    }
+
     /** The stream ends normally, with no further event. */
     void expectEnd() {
         Object o = poll(WAIT);
