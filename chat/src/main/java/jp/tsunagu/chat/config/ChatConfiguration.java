@@ -179,8 +179,9 @@ public class ChatConfiguration {
     }
 
     @Bean
-    RealtimeMetrics realtimeMetrics(RoomEventHub hub, RoomLinearizer linearizer) {
-        return new RealtimeMetrics(hub, linearizer);
+    RealtimeMetrics realtimeMetrics(RoomEventHub hub, RoomLinearizer linearizer, ObjectProvider<MongoRoomEventLog> eventLog,
+                                    ObjectProvider<RoomEventFeed> feed) {
+        return new RealtimeMetrics(hub, linearizer, eventLog.getIfAvailable(), feed.getIfAvailable());
     }
 
     @Bean

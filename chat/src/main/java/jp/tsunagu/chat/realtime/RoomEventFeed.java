@@ -46,10 +46,11 @@ public final class RoomEventFeed implements AutoCloseable {
     /** How long a real MongoDB holds an empty read open waiting for new entries. */
     private static final Duration MAX_AWAIT = Duration.ofSeconds(1);
     /**
-     * Pause after an empty batch that came back at once. 5 ms keeps the embedded server's delivery latency low
-     * while an idle node asks 200 times a second instead of thousands.
+     * Pause after an empty batch that came back at once. Each read costs the embedded server a scan of its oplog;
+     * 10 ms holds a node to about 100 reads a second (measured: 5 ms let two nodes' reads take most of 2 cores
+     * at 100 posts/s) for at most 10 ms of added delivery latency.
      */
-    private static final long IDLE_PAUSE_MS = 5;
+    private static final long IDLE_PAUSE_MS = 10;
     /** An empty answer faster than this did not wait for data. */
     private static final long NO_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     /** Resume tokens are saved at most this often: a restart re-reads at most this much, which the hubs drop. */
@@ -69,7 +70,7 @@ public final class RoomEventFeed implements AutoCloseable {
     private final AtomicLong historyLost = new AtomicLong();
     private final Thread thread;
     private volatile boolean running = true;
-    private volatile long lastEntryAtMillis;
+    private volatile java.util.function.LongConsumer lagMillis = ms -> { };
     private BsonDocument token;
     private BsonDocument savedToken;
     private long savedAtNanos;
@@ -121,9 +122,9 @@ public final class RoomEventFeed implements AutoCloseable {
         return historyLost.get();
     }
 
-    /** When the last entry read was written, for the delivery lag: milliseconds since the epoch, 0 before any. */
-    public long lastEntryAtMillis() {
-        return lastEntryAtMillis;
+    /** Told, for every entry read, how long after its writing it reached this node (the cross-node delivery lag). */
+    public void onLag(java.util.function.LongConsumer lagMillis) {
+        this.lagMillis = lagMillis;
     }
 
     private MongoChangeStreamCursor<ChangeStreamDocument<Document>> open(BsonDocument after) {
@@ -196,7 +197,7 @@ public final class RoomEventFeed implements AutoCloseable {
         String roomId = d.getString("roomId");
         read.incrementAndGet();
         if (d.get("at") instanceof Date at) {
-            lastEntryAtMillis = at.getTime();
+            lagMillis.accept(Math.max(0, clock.millis() - at.getTime()));
         }
         if (d.containsKey("lateSeq")) {
             hub.late(roomId, ((Number) d.get("lateSeq")).longValue());

@@ -105,18 +105,22 @@ class RoomEventFeedTests {
         hub.join("room-1", c, 0).block(WAIT);
         hub.joined("room-1", c, List.of(), 0);
         AtomicInteger opens = new AtomicInteger();
+        java.util.concurrent.CountDownLatch reopened = new java.util.concurrent.CountDownLatch(1);
         RoomEventFeed lost = feed(after -> {
             if (opens.getAndIncrement() == 0) {
                 // What a replica set answers when the resume point has left the oplog.
                 throw new MongoCommandException(new BsonDocument("ok", new BsonInt32(0)).append("code", new BsonInt32(286))
                         .append("errmsg", new BsonString("ChangeStreamHistoryLost")), new ServerAddress());
             }
-            return database.getCollection(MongoRoomEventLog.COLLECTION).watch().cursor();
+            var cursor = database.getCollection(MongoRoomEventLog.COLLECTION).watch().cursor();
+            reopened.countDown();
+            return cursor;
         });
         StepVerifier.create(c.frames().take(1).map(StreamConnection.Frame::json))
                 .expectNextMatches(json -> json.contains("\"resync\"") && json.contains("events_lost"))
                 .expectComplete().verify(WAIT);
         assertThat(lost.historyLostCount()).isEqualTo(1);
+        assertThat(reopened.await(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)).as("opened again, from now").isTrue();
         logEntry(1);
         await(() -> lost.readCount() == 1);
     }

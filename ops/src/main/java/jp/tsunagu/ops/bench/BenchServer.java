@@ -65,6 +65,43 @@ final class BenchServer implements AutoCloseable {
         Path dir = Files.createTempDirectory("tsunagu-bench-");
         Path keyFile = dir.resolve("issuer-key.pem");
         LocalJwtIssuer issuer = LocalJwtIssuer.withKeyFile(o.issuer(), keyFile);
+        return child(o, issuer, keyFile, dir, "server", List.of("--tsunagu.embedded-mongo.in-memory=true"),
+                "embedded in-memory MongoDB");
+    }
+
+    /**
+     * Two nodes on one MongoDB: the first runs the embedded server with its oplog on a port (change streams for
+     * the room event log), the second uses it by URI, as a second machine would use a replica set.
+     */
+    static List<BenchServer> startPair(LoadTool.Options o) throws Exception {
+        if (!Files.isRegularFile(o.jar())) {
+            throw new IllegalArgumentException(o.jar() + " not found: build it with ./mvnw -q -B -DskipTests install");
+        }
+        Path dir = Files.createTempDirectory("tsunagu-bench-");
+        Path keyFile = dir.resolve("issuer-key.pem");
+        LocalJwtIssuer issuer = LocalJwtIssuer.withKeyFile(o.issuer(), keyFile);
+        int mongoPort = freePort();
+        List<BenchServer> pair = new ArrayList<>();
+        try {
+            pair.add(child(o, issuer, keyFile, dir, "node-1", List.of("--tsunagu.embedded-mongo.in-memory=true",
+                    "--tsunagu.embedded-mongo.port=" + mongoPort, "--tsunagu.embedded-mongo.oplog=true",
+                    // The embedded server reads its whole oplog on every change stream read: keep it short.
+                    "--tsunagu.embedded-mongo.oplog-window=10s",
+                    "--tsunagu.events.relay=mongo", "--tsunagu.node.id=bench-1"),
+                    "embedded in-memory MongoDB with its oplog on port " + mongoPort));
+            pair.add(child(o, issuer, keyFile, dir, "node-2", List.of(
+                    "--spring.mongodb.uri=mongodb://127.0.0.1:" + mongoPort + "/tsunagu", "--tsunagu.node.id=bench-2"),
+                    "node-1's MongoDB"));
+        } catch (Exception e) {
+            pair.forEach(BenchServer::close);
+            throw e;
+        }
+        return pair;
+    }
+
+    private static BenchServer child(LoadTool.Options o, LocalJwtIssuer issuer, Path keyFile, Path dir, String name,
+                                     List<String> storage, String storageDescription) throws Exception {
+        Path jar = o.jar();
         int port = freePort();
         List<String> command = new ArrayList<>();
         command.add(javaTool("java"));
@@ -73,10 +110,10 @@ final class BenchServer implements AutoCloseable {
         command.addAll(List.of("-jar", jar.toString(),
                 "--spring.profiles.active=demo",
                 "--tsunagu.demo.data.enabled=false",
-                "--tsunagu.embedded-mongo.in-memory=true",
                 "--tsunagu.demo.issuer.uri=" + o.issuer(),
                 "--tsunagu.demo.issuer.key-file=" + keyFile,
                 "--server.port=" + port));
+        command.addAll(storage);
         if (o.excerptReads() > 0) {
             // The demo FHIR server on a free port; answers cached for the whole run (the target is "source cached").
             command.addAll(List.of("--tsunagu.demo.fhir.port=" + freePort(), "--tsunagu.record.fhir.cache-ttl=1h"));
@@ -84,16 +121,20 @@ final class BenchServer implements AutoCloseable {
             // Health records are not what is measured.
             command.add("--tsunagu.demo.fhir.enabled=false");
         }
-        Path log = dir.resolve("server.log");
+        if (name.startsWith("node-")) {
+            // One demo SNS simulator is enough (it is not what is measured) and two would want one port.
+            command.add("--tsunagu.demo.simulator.enabled=false");
+        }
+        Path log = dir.resolve(name + ".log");
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         Thread killer = new Thread(() -> stop(process), "bench-server-stop");
         Runtime.getRuntime().addShutdownHook(killer);
         String description = "child process pid " + process.pid() + ": " + String.join(" ", command.subList(0, command.indexOf("-jar")))
-                + " -jar " + jar + " (demo profile, embedded in-memory MongoDB)";
+                + " -jar " + jar + " (demo profile, " + storageDescription + ")";
         BenchServer server = new BenchServer("http://127.0.0.1:" + port, issuer, process.pid(), description, process, log,
                 killer);
-        System.out.println("server: " + description);
-        System.out.println("server log: " + log);
+        System.out.println(name + ": " + description);
+        System.out.println(name + " log: " + log);
         try {
             server.awaitHealthy(process);
         } catch (Exception e) {

@@ -73,6 +73,9 @@ public final class LoadTool {
               --excerpts N          excerpt mode: N excerpt-card reads per second in the five demo residents'
                                     patient rooms (--members each), then --revocations revoke/renew rounds
               --revocations N       excerpt mode: grants revoked (and renewed) one after another (20)
+              --nodes N             1, or 2: two server processes on one MongoDB (the first node's embedded
+                                    server with its oplog), posts and WebSockets spread over both; prints
+                                    the latency of deliveries across nodes apart (1)
               --url URL             target a running server instead of starting one (needs --key-file)
               --key-file PATH       PEM key the running server's demo issuer uses (tsunagu.demo.issuer.key-file)
               --issuer URI          token issuer (urn:tsunagu:demo)
@@ -91,7 +94,7 @@ public final class LoadTool {
     record Options(String url, Path keyFile, String issuer, long serverPid, Path jar, String serverHeap,
                    List<String> serverJvmOptions, int rooms, int members, double rate, int duration, int warmup,
                    int grace, int idleConnections, int httpConnections, int connectConcurrency, double excerptReads,
-                   int revocations) {
+                   int revocations, int nodes) {
 
         static Options parse(String[] args) {
             Map<String, String> a = new HashMap<>();
@@ -117,7 +120,7 @@ public final class LoadTool {
             }
             Set<String> known = Set.of("rooms", "members", "rate", "duration", "warmup", "grace", "idle-connections",
                     "url", "key-file", "issuer", "server-pid", "jar", "server-heap", "server-jvm-opts",
-                    "http-connections", "connect-concurrency", "excerpts", "revocations");
+                    "http-connections", "connect-concurrency", "excerpts", "revocations", "nodes");
             for (String k : a.keySet()) {
                 if (!known.contains(k)) {
                     throw new IllegalArgumentException("unknown option --" + k);
@@ -133,7 +136,10 @@ public final class LoadTool {
                     Integer.parseInt(a.getOrDefault("warmup", "10")), Integer.parseInt(a.getOrDefault("grace", "10")),
                     Integer.parseInt(a.getOrDefault("idle-connections", "0")), positive(a, "http-connections", 512),
                     positive(a, "connect-concurrency", 128), Double.parseDouble(a.getOrDefault("excerpts", "0")),
-                    positive(a, "revocations", 20));
+                    positive(a, "revocations", 20), positive(a, "nodes", 1));
+            if (o.nodes() > 2 || o.nodes() == 2 && (o.url() != null || o.idleConnections() > 0 || o.excerptReads() > 0)) {
+                throw new IllegalArgumentException("--nodes is 1 or 2, and 2 is for load mode with started servers");
+            }
             if (o.rate() <= 0 || o.warmup() < 0 || o.grace() < 0 || o.idleConnections() < 0 || o.excerptReads() < 0) {
                 throw new IllegalArgumentException("rate must be positive, warmup, grace, idle-connections and excerpts not negative");
             }
@@ -182,13 +188,20 @@ public final class LoadTool {
         int code;
         try {
             printMachine(o);
-            try (BenchServer server = BenchServer.start(o)) {
+            if (o.nodes() == 2) {
+                List<BenchServer> pair = BenchServer.startPair(o);
+                try {
+                    new LoadTool().load(o, pair);
+                } finally {
+                    pair.forEach(BenchServer::close);
+                }
+            } else try (BenchServer server = BenchServer.start(o)) {
                 if (o.idleConnections() > 0) {
                     new LoadTool().idle(o, server);
                 } else if (o.excerptReads() > 0) {
                     new ExcerptBench(o, server).run();
                 } else {
-                    new LoadTool().load(o, server);
+                    new LoadTool().load(o, List.of(server));
                 }
             }
             code = 0;
@@ -203,25 +216,46 @@ public final class LoadTool {
 
     // ---------------------------------------------------------------------------------------------- load mode
 
-    private void load(Options o, BenchServer server) throws Exception {
+    private void load(Options o, List<BenchServer> servers) throws Exception {
+        BenchServer server = servers.get(0);
+        int nodes = servers.size();
         System.out.printf(Locale.ROOT, "settings: rooms=%d members=%d websockets=%d rate=%s posts/s warmup=%d s "
                         + "duration=%d s grace=%d s target=%s%n", o.rooms(), o.members(), o.rooms() * o.members(),
-                num(o.rate()), o.warmup(), o.duration(), o.grace(), server.baseUrl);
+                num(o.rate()), o.warmup(), o.duration(), o.grace(),
+                String.join(" and ", servers.stream().map(s -> s.baseUrl).toList()));
         Tally tally = new Tally();
-        try (BenchApi api = new BenchApi(server.baseUrl, o.httpConnections())) {
-            List<Room> rooms = setUp(api, server.issuer, o.rooms(), o.members(), o.rooms() * o.members());
-            List<Recipient> recipients = recipients(rooms, tally);
-            connect(recipients, server.baseUrl, o.connectConcurrency());
+        List<BenchApi> apis = new ArrayList<>();
+        try {
+            for (BenchServer s : servers) {
+                apis.add(new BenchApi(s.baseUrl, o.httpConnections() / nodes));
+            }
+            List<Room> rooms = setUp(apis.get(0), server.issuer, o.rooms(), o.members(), o.rooms() * o.members());
+            // Member i of a room listens on node i % nodes; post n of a room goes to node n % nodes.
+            List<Recipient> recipients = new ArrayList<>();
+            for (Room room : rooms) {
+                for (Member m : room.members()) {
+                    recipients.add(new Recipient(room.index(), room.id(), m.id(), m.token(), tally, m.index() % nodes, nodes));
+                }
+            }
+            for (int node = 0; node < nodes; node++) {
+                int n = node;
+                connect(recipients.stream().filter(r -> r.node == n).toList(), servers.get(node).baseUrl,
+                        o.connectConcurrency());
+            }
             try {
-                post(o, api, rooms, recipients, tally, server);
+                post(o, apis, rooms, recipients, tally, servers);
             } finally {
                 recipients.forEach(Recipient::close);
             }
+        } finally {
+            apis.forEach(BenchApi::close);
         }
     }
 
-    private void post(Options o, BenchApi api, List<Room> rooms, List<Recipient> recipients, Tally tally,
-                      BenchServer server) throws InterruptedException {
+    private void post(Options o, List<BenchApi> apis, List<Room> rooms, List<Recipient> recipients, Tally tally,
+                      List<BenchServer> servers) throws InterruptedException {
+        BenchApi api = apis.get(0);
+        BenchServer server = servers.get(0);
         int roomCount = rooms.size();
         long total = Math.round((o.warmup() + o.duration()) * o.rate());
         double period = 1e9 / o.rate();
@@ -259,7 +293,7 @@ public final class LoadTool {
                 String body = "{\"text\":\"" + Recipient.Marker.text(r, n, due, now) + "\"}";
                 inFlight.incrementAndGet();
                 sent.incrementAndGet();
-                api.postExpectingCreated(paths[r], author.token(), body).subscribe(response -> {
+                apis.get(n % apis.size()).postExpectingCreated(paths[r], author.token(), body).subscribe(response -> {
                     long at = System.nanoTime();
                     if (due >= tally.windowStart && due < tally.windowEnd) {
                         tally.postResponse.recordValue(Tally.micros(at - due));
@@ -302,13 +336,13 @@ public final class LoadTool {
             Thread.sleep(50);
             long now = System.nanoTime();
             if (serverCpu0 < 0 && now >= tally.windowStart) {
-                serverCpu0 = server.cpuNanos();
-                jitCpu0 = server.compilerCpuNanos();
+                serverCpu0 = servers.stream().mapToLong(BenchServer::cpuNanos).sum();
+                jitCpu0 = servers.stream().mapToLong(BenchServer::compilerCpuNanos).sum();
                 toolCpu0 = toolCpuNanos();
             }
             if (serverCpu1 < 0 && now >= tally.windowEnd) {
-                serverCpu1 = server.cpuNanos();
-                jitCpu1 = server.compilerCpuNanos();
+                serverCpu1 = servers.stream().mapToLong(BenchServer::cpuNanos).sum();
+                jitCpu1 = servers.stream().mapToLong(BenchServer::compilerCpuNanos).sum();
                 toolCpu1 = toolCpuNanos();
             }
             if (now >= nextReport) {
@@ -363,7 +397,7 @@ public final class LoadTool {
         System.out.println("=== Tsunagu load test: " + OffsetDateTime.now().truncatedTo(ChronoUnit.SECONDS));
         System.out.printf(Locale.ROOT, "settings      rooms=%d members=%d websockets=%d rate=%s/s warmup=%d s duration=%d s grace=%d s%n",
                 rooms.size(), o.members(), recipients.size(), num(o.rate()), o.warmup(), o.duration(), o.grace());
-        System.out.println("server        " + server.description);
+        servers.forEach(s -> System.out.println("server        " + s.description));
         System.out.printf(Locale.ROOT, "posts         scheduled=%d sent=%d accepted=%d failed=%d missed-slot=%d "
                         + "(dispatch lag p99 %s ms, max %s ms)%n", total, sent.get(), acceptedAll.sum(), failed.sum(),
                 missedSlot.get(), ms(lag.getValueAtPercentile(99)), ms(lag.getMaxValue()));
@@ -390,6 +424,11 @@ public final class LoadTool {
         printLatency("latency       post→delivery per recipient, from scheduled send", latency);
         printLatency("              post→delivery per recipient, from actual send   ", fromSent);
         printLatency("              POST response, from scheduled send              ", response);
+        Histogram crossNode = tally.crossNode.getIntervalHistogram();
+        if (servers.size() > 1) {
+            printLatency("              post→delivery on the post's node                ", tally.sameNode.getIntervalHistogram());
+            printLatency("              post→delivery on the other node                 ", crossNode);
+        }
         System.out.printf(Locale.ROOT, "deliveries    expected=%d received=%d lost=%d duplicated=%d reordered=%d "
                         + "misrouted=%d unconfirmed=%d%n", acceptedAll.sum() * members, tally.deliveries.sum(), lost,
                 tally.duplicated.sum(), tally.reordered.sum(), tally.misrouted.sum(), unconfirmed);
@@ -397,8 +436,9 @@ public final class LoadTool {
                 tally.closedEarly.sum(), tally.resyncs.sum(), tally.errorFrames.sum(), tally.otherFrames.sum(),
                 tally.malformed.sum());
         printNotes(tally);
-        System.out.printf(Locale.ROOT, "RESULT posts_per_s=%s deliveries_per_s=%s p99_ms=%s lost=%d duplicated=%d reordered=%d%n",
-                num(postsPerSecond), num(deliveriesPerSecond), ms(latency.getValueAtPercentile(99)), lost,
+        System.out.printf(Locale.ROOT, "RESULT nodes=%d posts_per_s=%s deliveries_per_s=%s p99_ms=%s%s lost=%d duplicated=%d reordered=%d%n",
+                servers.size(), num(postsPerSecond), num(deliveriesPerSecond), ms(latency.getValueAtPercentile(99)),
+                servers.size() > 1 ? " cross_node_p99_ms=" + ms(crossNode.getValueAtPercentile(99)) : "", lost,
                 tally.duplicated.sum(), tally.reordered.sum());
     }
 

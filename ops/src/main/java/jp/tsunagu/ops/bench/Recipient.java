@@ -28,6 +28,8 @@ final class Recipient {
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     final int room;
+    final int node;
+    private final int nodes;
     final String roomId;
     final String userId;
     private final String token;
@@ -45,6 +47,13 @@ final class Recipient {
     private long lastSeq = -1;
 
     Recipient(int room, String roomId, String userId, String token, Tally tally) {
+        this(room, roomId, userId, token, tally, 0, 1);
+    }
+
+    /** @param node the node (of {@code nodes}) this recipient listens on; posts to room counter n go to node n % nodes */
+    Recipient(int room, String roomId, String userId, String token, Tally tally, int node, int nodes) {
+        this.node = node;
+        this.nodes = nodes;
         this.room = room;
         this.roomId = roomId;
         this.userId = userId;
@@ -191,7 +200,7 @@ final class Recipient {
             }
             received.set(marker.counter());
         }
-        tally.delivered(marker, receivedAt);
+        tally.delivered(marker, receivedAt, nodes > 1 && marker.counter() % nodes != node);
     }
 
     /** Who hears of changed excerpt cards: the card's room and message id, and when the frame arrived. */

@@ -24,6 +24,9 @@ final class Tally {
     final Recorder interval = new Recorder(HIGHEST, 3);
     final Recorder postResponse = new Recorder(HIGHEST, 3);
     final Recorder dispatchLag = new Recorder(HIGHEST, 3);
+    /** With two nodes: deliveries to a recipient on the other node than the post's, and on the same node. */
+    final Recorder crossNode = new Recorder(HIGHEST, 3);
+    final Recorder sameNode = new Recorder(HIGHEST, 3);
 
     final LongAdder deliveries = new LongAdder();
     final LongAdder measuredDeliveries = new LongAdder();
@@ -43,13 +46,14 @@ final class Tally {
     volatile long windowStart = Long.MAX_VALUE;
     volatile long windowEnd = Long.MAX_VALUE;
 
-    void delivered(Recipient.Marker marker, long receivedAt) {
+    void delivered(Recipient.Marker marker, long receivedAt, boolean acrossNodes) {
         deliveries.increment();
         if (receivedAt >= windowStart && receivedAt < windowEnd) {
             measuredDeliveries.increment();
         }
         if (marker.scheduledAt() >= windowStart && marker.scheduledAt() < windowEnd) {
             fromScheduled.recordValue(micros(receivedAt - marker.scheduledAt()));
+            (acrossNodes ? crossNode : sameNode).recordValue(micros(receivedAt - marker.scheduledAt()));
             fromSent.recordValue(micros(receivedAt - marker.sentAt()));
         }
         interval.recordValue(micros(receivedAt - marker.scheduledAt()));

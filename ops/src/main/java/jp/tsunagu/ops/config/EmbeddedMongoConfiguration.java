@@ -5,6 +5,12 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,6 +25,9 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.core.type.AnnotatedTypeMetadata;
 
 import com.mongodb.ConnectionString;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.model.Filters;
 
 import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.MongoServer;
@@ -39,18 +48,25 @@ import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 public class EmbeddedMongoConfiguration {
 
     private static final Logger log = LoggerFactory.getLogger(EmbeddedMongoConfiguration.class);
+    /** Trimming is a scan of the oplog; every few seconds keeps it near its window at little cost. */
+    private static final Duration TRIM_EVERY = Duration.ofSeconds(5);
 
     /**
      * @param dataDir where the H2 file lives ({@code ./data} by default)
      * @param inMemory keep nothing on disk (tests, benchmarks)
      * @param port loopback port; 0 picks a free one
-     * @param oplog enable the oplog so change streams work
+     * @param oplog enable the oplog so change streams work (several nodes on this embedded server, for trials)
+     * @param oplogWindow how much oplog is kept: a replica set's oplog is capped, this one is trimmed, since the
+     *                    embedded server reads all of it on every change stream read. 10 minutes lets a node
+     *                    restart and resume; older positions answer as lost history would
      */
     @ConfigurationProperties("tsunagu.embedded-mongo")
-    public record EmbeddedMongoProperties(Path dataDir, boolean inMemory, int port, boolean oplog, String database) {
+    public record EmbeddedMongoProperties(Path dataDir, boolean inMemory, int port, boolean oplog, Duration oplogWindow,
+                                          String database) {
 
         public EmbeddedMongoProperties {
             dataDir = dataDir == null ? Path.of("data") : dataDir;
+            oplogWindow = oplogWindow == null ? Duration.ofMinutes(10) : oplogWindow;
             database = database == null || database.isBlank() ? "tsunagu" : database;
         }
     }
@@ -60,8 +76,10 @@ public class EmbeddedMongoConfiguration {
         private final MongoServer server;
         private final MongoBackend backend;
         private final InetSocketAddress address;
+        private final ScheduledExecutorService trimmer;
+        private final MongoClient trimClient;
 
-        EmbeddedMongo(MongoBackend backend, int port, boolean oplog) {
+        EmbeddedMongo(MongoBackend backend, int port, boolean oplog, Duration oplogWindow) {
             this.backend = backend;
             this.server = new MongoServer(backend);
             if (oplog) {
@@ -69,6 +87,29 @@ public class EmbeddedMongoConfiguration {
             }
             server.bind("127.0.0.1", port);
             this.address = server.getLocalAddress();
+            if (oplog) {
+                trimClient = MongoClients.create("mongodb://127.0.0.1:" + address.getPort());
+                trimmer = Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "embedded-oplog-trim");
+                    t.setDaemon(true);
+                    return t;
+                });
+                trimmer.scheduleWithFixedDelay(() -> trim(oplogWindow), TRIM_EVERY.toSeconds(), TRIM_EVERY.toSeconds(),
+                        TimeUnit.SECONDS);
+            } else {
+                trimClient = null;
+                trimmer = null;
+            }
+        }
+
+        /** Deletes oplog entries older than the window, through the server like any client. */
+        private void trim(Duration window) {
+            try {
+                trimClient.getDatabase("local").getCollection("oplog.rs")
+                        .deleteMany(Filters.lt("wall", Date.from(Instant.now().minus(window))));
+            } catch (RuntimeException e) {
+                log.debug("embedded oplog not trimmed this time: {}", e.toString());
+            }
         }
 
         public InetSocketAddress address() {
@@ -77,6 +118,10 @@ public class EmbeddedMongoConfiguration {
 
         @Override
         public void close() {
+            if (trimmer != null) {
+                trimmer.shutdownNow();
+                trimClient.close();
+            }
             server.shutdown();
             backend.close();
         }
@@ -98,7 +143,7 @@ public class EmbeddedMongoConfiguration {
             backend = new H2Backend(file.toString());
             log.info("embedded MongoDB with data in {}", file.toAbsolutePath());
         }
-        return new EmbeddedMongo(backend, properties.port(), properties.oplog());
+        return new EmbeddedMongo(backend, properties.port(), properties.oplog(), properties.oplogWindow());
     }
 
     @Bean
