@@ -75,6 +75,15 @@ public class ConsentConfiguration {
         return new ConsentHandler(grants, requests, proxies, memberships, access, announcer, clock);
     }
 
+    /** {@code tsunagu.consent.decisions{decision}}: requests approved, declined, withdrawn and grants revoked, per node. */
+    @Bean
+    io.micrometer.core.instrument.binder.MeterBinder consentDecisionMetrics(ConsentHandler consent) {
+        return registry -> ConsentHandler.DECISIONS.forEach(kind -> io.micrometer.core.instrument.FunctionCounter
+                .builder("tsunagu.consent.decisions", consent, c -> c.decisions(kind))
+                .tag("decision", kind)
+                .description("consent decisions taken on this node").register(registry));
+    }
+
     /**
      * The regional FHIR R4 server, when {@code tsunagu.record.fhir.base-url} is set. Bound straight into the
      * connector's own properties record, which applies the defaults and rejects an incomplete setting at startup.

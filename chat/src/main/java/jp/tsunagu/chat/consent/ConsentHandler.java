@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 
 import jp.tsunagu.chat.api.ConsentRequests;
 import jp.tsunagu.chat.api.ConsentViews;
@@ -35,6 +36,9 @@ import reactor.core.publisher.Mono;
  */
 public final class ConsentHandler {
 
+    /** The kinds of decision counted for metrics. */
+    public static final List<String> DECISIONS = List.of("approved", "declined", "withdrawn", "revoked");
+
     /** Consent for home care is usually renewed at the care plan's review, every six months. */
     public static final int DEFAULT_VALID_DAYS = 180;
     /** Two years: the longest care-plan certification period (要介護認定の有効期間). */
@@ -52,6 +56,10 @@ public final class ConsentHandler {
     private final ExcerptAnnouncer announcer;
     private final Clock clock;
 
+    /** Decisions taken on this node since it started, by kind. */
+    private final Map<String, AtomicLong> decided = Map.of("approved", new AtomicLong(), "declined", new AtomicLong(),
+            "withdrawn", new AtomicLong(), "revoked", new AtomicLong());
+
     public ConsentHandler(GrantStore grants, ConsentRequestStore requests, ProxyStore proxies,
                           MembershipStore memberships, RoomAccess access, ExcerptAnnouncer announcer, Clock clock) {
         this.grants = grants;
@@ -61,6 +69,20 @@ public final class ConsentHandler {
         this.access = access;
         this.announcer = announcer;
         this.clock = clock;
+    }
+
+    /** Decisions of one kind ({@link #DECISIONS}) taken on this node since it started; for metrics. */
+    public long decisions(String kind) {
+        AtomicLong n = decided.get(kind);
+        return n == null ? 0 : n.get();
+    }
+
+    private <T> Mono<T> counted(String kind, Mono<T> decision) {
+        return decision.doOnSuccess(done -> {
+            if (done != null) {
+                decided.get(kind).incrementAndGet();
+            }
+        });
     }
 
     /** The caller's patient room, or 404 (non-members) / 422 (not a patient room with a resident id). */
@@ -143,7 +165,7 @@ public final class ConsentHandler {
      */
     public Mono<ConsentViews.GrantView> approve(CareUser user, String roomId, String requestId) {
         Ids.require("requestId", requestId);
-        return patientRoom(user, roomId).flatMap(room -> requireResidentVoice(user, room).flatMap(voice ->
+        return counted("approved", patientRoom(user, roomId).flatMap(room -> requireResidentVoice(user, room).flatMap(voice ->
                 pendingRequest(roomId, requestId).flatMap(r -> {
                     Instant now = clock.instant();
                     Mono<Integer> nextVersion = r.replacesGrantId() == null ? Mono.just(1)
@@ -157,31 +179,31 @@ public final class ConsentHandler {
                                     now.plus(r.validFor()), r.dataPeriod(), r.purpose(), r.id(), r.requestedBy(), voice, now, null)))
                             .flatMap(g -> (g.version() > 1 ? announcer.announce(g) : Mono.<Void>empty())
                                     .thenReturn(ConsentViews.GrantView.of(g, now)));
-                })));
+                }))));
     }
 
     /** The resident or a proxy declines; the reason is optional. 409 if already decided. */
     public Mono<ConsentViews.RequestView> decline(CareUser user, String roomId, String requestId, String reason) {
         Ids.require("requestId", requestId);
         String why = optionalText("reason", reason);
-        return patientRoom(user, roomId).flatMap(room -> requireResidentVoice(user, room).flatMap(voice ->
+        return counted("declined", patientRoom(user, roomId).flatMap(room -> requireResidentVoice(user, room).flatMap(voice ->
                 pendingRequest(roomId, requestId).then(requests.decide(requestId, ConsentRequest.Status.DECLINED, voice,
                         clock.instant(), why, null))
                         .switchIfEmpty(Mono.error(() -> ApiException.conflict("request-decided", "the request was already decided")))
-                        .map(ConsentViews.RequestView::of)));
+                        .map(ConsentViews.RequestView::of))));
     }
 
     /** The member who asked withdraws a pending request. */
     public Mono<ConsentViews.RequestView> withdraw(CareUser user, String roomId, String requestId) {
         Ids.require("requestId", requestId);
-        return patientRoom(user, roomId).flatMap(room -> pendingRequest(roomId, requestId).flatMap(r -> {
+        return counted("withdrawn", patientRoom(user, roomId).flatMap(room -> pendingRequest(roomId, requestId).flatMap(r -> {
             if (!r.requestedBy().userId().equals(user.id())) {
                 return Mono.error(ApiException.forbidden("only the member who asked may withdraw the request"));
             }
             return requests.decide(requestId, ConsentRequest.Status.WITHDRAWN, Actor.of(user), clock.instant(), null, null)
                     .switchIfEmpty(Mono.error(() -> ApiException.conflict("request-decided", "the request was already decided")))
                     .map(ConsentViews.RequestView::of);
-        }));
+        })));
     }
 
     private Mono<ConsentRequest> pendingRequest(String roomId, String requestId) {
@@ -224,7 +246,7 @@ public final class ConsentHandler {
     public Mono<ConsentViews.GrantView> revoke(CareUser user, String roomId, String grantId, String reason) {
         Ids.require("grantId", grantId);
         String why = optionalText("reason", reason);
-        return patientRoom(user, roomId).flatMap(room -> requireResidentVoice(user, room).flatMap(voice ->
+        return counted("revoked", patientRoom(user, roomId).flatMap(room -> requireResidentVoice(user, room).flatMap(voice ->
                 current(roomId, grantId).flatMap(g -> {
                     if (g.status() == ConsentGrant.Status.REVOKED) {
                         return Mono.error(ApiException.conflict("grant-revoked", "the grant is already revoked"));
@@ -234,7 +256,7 @@ public final class ConsentHandler {
                             .onErrorMap(DuplicateKeyException.class, e -> ApiException.conflict("grant-changed",
                                     "the grant changed at the same moment; read it again"))
                             .flatMap(revoked -> announcer.announce(revoked).thenReturn(ConsentViews.GrantView.of(revoked, now)));
-                })));
+                }))));
     }
 
     /** The resident's or proxy's overview: grants, pending requests and proxies. 403 for anyone else. */

@@ -119,7 +119,7 @@ class BridgeFailoverIntegrationTests {
         List<String> args = new ArrayList<>(List.of("--spring.main.banner-mode=off", "--spring.mongodb.uri=" + mongoUri,
                 "--tsunagu.node.id=" + node, "--tsunagu.bridge.lease-ttl=" + LEASE.toSeconds() + "s",
                 "--tsunagu.bridge.poll-period=200ms", "--tsunagu.bridge.outbound.tick=100ms",
-                // Without cross-node events the link's node hears of posts made on other nodes at the sweep.
+                // A node that takes a link over finds its backlog at the sweep (no new event wakes it).
                 "--tsunagu.bridge.outbound.sweep=300ms", "--tsunagu.bridge.outbound.retry-steps=1s",
                 "--tsunagu.bridge.mcs.instances[0].id=mcs-failover",
                 "--tsunagu.bridge.mcs.instances[0].base-url=" + sns.baseUrl(),

@@ -119,4 +119,24 @@ class MultiNodeIntegrationTests {
                 .bodyToMono(Map.class).block(WAIT);
         assertThat(((List<?>) page.get("items"))).hasSize(10);
     }
+
+    @Test
+    void theAdminApiListsEveryNodeWithItsConnectionsAndOnlyForAdministrators() {
+        CareUser admin = new CareUser("it-multi", "運用担当", Profession.CARE_MANAGER, null, null, Set.of(CareUser.SYSTEM_ADMIN));
+        Map<?, ?> listed = as(nodeB, admin).get().uri("/api/v1/admin/nodes").retrieve().bodyToMono(Map.class).block(WAIT);
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> items = (List<Map<String, Object>>) listed.get("items");
+        assertThat(items).extracting(n -> (Object) n.get("node")).contains("node-a", "node-b");
+        assertThat(items).filteredOn(n -> List.of("node-a", "node-b").contains(n.get("node")))
+                .allSatisfy(n -> {
+                    assertThat(n.get("alive")).isEqualTo(true);
+                    assertThat(n.get("relay")).isEqualTo("mongo");
+                    assertThat(n).containsKeys("connections", "eventsPerSecond", "logEntriesRead", "bridgeLinksHeld", "seenAt");
+                });
+        assertThat(items).filteredOn(n -> "node-b".equals(n.get("node"))).extracting(n -> (Object) n.get("self")).containsExactly(true);
+
+        var refused = as(nodeA, NURSE).get().uri("/api/v1/admin/nodes").exchangeToMono(r -> r.toEntity(String.class)).block(WAIT);
+        assertThat(refused.getStatusCode().value()).isEqualTo(403);
+        assertThat(refused.getHeaders().getContentType().toString()).isEqualTo("application/problem+json");
+    }
 }

@@ -1,0 +1,140 @@
+package jp.tsunagu.ops.nodes;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.mongodb.client.model.Accumulators;
+import com.mongodb.client.model.Aggregates;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.ReplaceOptions;
+import com.mongodb.client.model.Sorts;
+import org.bson.Document;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
+
+import jp.tsunagu.bridge.link.MongoLinkLeases;
+import jp.tsunagu.chat.realtime.RoomEventFeed;
+import jp.tsunagu.chat.realtime.RoomEventHub;
+import jp.tsunagu.chat.support.RoomLinearizer;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The deployment's nodes as operators see them ({@code GET /api/v1/admin/nodes}): every node writes a summary of
+ * itself to {@code nodes} every {@link #EVERY}, and any node lists them all, so one call answers "which nodes are
+ * up, how many connections each holds, how busy each is, which bridge links each works".
+ */
+public final class NodeDirectory implements AutoCloseable {
+
+    public static final String COLLECTION = "nodes";
+    /** A summary every 10 s: fresh enough for a dashboard, a write per node that costs nothing. */
+    static final Duration EVERY = Duration.ofSeconds(10);
+    /** A node silent for three summaries is shown as not alive; after a day it is left out. */
+    static final Duration ALIVE_WITHIN = EVERY.multipliedBy(3);
+    static final Duration FORGET_AFTER = Duration.ofDays(1);
+
+    private static final Logger log = LoggerFactory.getLogger(NodeDirectory.class);
+
+    private final ReactiveMongoTemplate mongo;
+    private final String node;
+    private final RoomEventHub hub;
+    private final RoomLinearizer linearizer;
+    private final RoomEventFeed feed;
+    private final Clock clock;
+    private final Instant startedAt;
+    private long lastPublished;
+    private long lastAt;
+    private Disposable schedule;
+
+    /** @param feed the room event feed of several nodes, or null on one node */
+    public NodeDirectory(ReactiveMongoTemplate mongo, String node, RoomEventHub hub, RoomLinearizer linearizer,
+                         RoomEventFeed feed, Clock clock) {
+        this.mongo = mongo;
+        this.node = node;
+        this.hub = hub;
+        this.linearizer = linearizer;
+        this.feed = feed;
+        this.clock = clock;
+        this.startedAt = clock.instant();
+        this.lastAt = System.nanoTime();
+    }
+
+    public NodeDirectory start() {
+        schedule = Flux.interval(Duration.ZERO, EVERY)
+                .concatMap(i -> report().onErrorResume(e -> {
+                    log.debug("node summary of {} not written this time: {}", node, e.toString());
+                    return Mono.empty();
+                }))
+                .subscribe();
+        return this;
+    }
+
+    /** Writes this node's summary now. */
+    Mono<Void> report() {
+        long published = hub.publishedCount();
+        long now = System.nanoTime();
+        double seconds = Math.max(1e-3, (now - lastAt) / 1e9);
+        double perSecond = (published - lastPublished) / seconds;
+        lastPublished = published;
+        lastAt = now;
+        Document summary = new Document("_id", node)
+                .append("startedAt", Date.from(startedAt))
+                .append("seenAt", Date.from(clock.instant()))
+                .append("connections", hub.openConnections())
+                .append("eventsDelivered", published)
+                .append("eventsPerSecond", Math.round(perSecond * 10) / 10.0)
+                .append("deliveries", hub.deliveredCount())
+                .append("slowConsumersDropped", hub.droppedConnections())
+                .append("resyncs", hub.resyncCount())
+                .append("busyRooms", linearizer.busyRooms())
+                .append("relay", feed == null ? "local" : "mongo");
+        if (feed != null) {
+            summary.append("logEntriesRead", feed.readCount());
+        }
+        return mongo.getCollection(COLLECTION)
+                .flatMap(c -> Mono.from(c.replaceOne(Filters.eq("_id", node), summary, new ReplaceOptions().upsert(true))))
+                .then();
+    }
+
+    /** Every node seen in the last day, with whether it is alive and the bridge links it holds. */
+    public Mono<List<Map<String, Object>>> list() {
+        Instant now = clock.instant();
+        Mono<Map<String, Integer>> leases = mongo.getCollection(MongoLinkLeases.COLLECTION)
+                .flatMapMany(c -> c.aggregate(List.of(
+                        Aggregates.match(Filters.gt("expiresAt", Date.from(now))),
+                        Aggregates.group("$owner", Accumulators.sum("links", 1)))))
+                .collectMap(d -> String.valueOf(d.get("_id")), d -> ((Number) d.get("links")).intValue())
+                .map(m -> (Map<String, Integer>) new HashMap<>(m));
+        Mono<List<Document>> nodes = mongo.getCollection(COLLECTION)
+                .flatMapMany(c -> c.find(Filters.gt("seenAt", Date.from(now.minus(FORGET_AFTER)))).sort(Sorts.ascending("_id")))
+                .collectList();
+        return Mono.zip(nodes, leases).map(t -> t.getT1().stream().map(d -> {
+            Map<String, Object> view = new java.util.LinkedHashMap<>();
+            view.put("node", d.getString("_id"));
+            Instant seenAt = d.getDate("seenAt").toInstant();
+            view.put("alive", !seenAt.isBefore(now.minus(ALIVE_WITHIN)));
+            view.put("self", node.equals(d.getString("_id")));
+            d.forEach((k, v) -> {
+                if (!k.equals("_id")) {
+                    view.put(k, v instanceof Date date ? date.toInstant().toString() : v);
+                }
+            });
+            view.put("bridgeLinksHeld", t.getT2().getOrDefault(d.getString("_id"), 0));
+            return view;
+        }).toList());
+    }
+
+    @Override
+    public void close() {
+        if (schedule != null) {
+            schedule.dispose();
+        }
+    }
+}
