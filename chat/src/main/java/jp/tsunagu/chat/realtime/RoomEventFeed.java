@@ -46,11 +46,11 @@ public final class RoomEventFeed implements AutoCloseable {
     /** How long a real MongoDB holds an empty read open waiting for new entries. */
     private static final Duration MAX_AWAIT = Duration.ofSeconds(1);
     /**
-     * Pause after an empty batch that came back at once. Each read costs the embedded server a scan of its oplog;
-     * 10 ms holds a node to about 100 reads a second (measured: 5 ms let two nodes' reads take most of 2 cores
-     * at 100 posts/s) for at most 10 ms of added delivery latency.
+     * Pause after an empty batch that came back at once (a server that does not wait for data). Each read costs
+     * the embedded server a scan of its oplog. Measured on 2 cores, two nodes at 50 posts/s (BENCHMARKS.md,
+     * "Two nodes"): 3 ms gave a cross-node p99 of 20 ms for 0.86 cores; 10 ms gave 28 ms; 0 spins a core.
      */
-    private static final long IDLE_PAUSE_MS = 10;
+    private static final long IDLE_PAUSE_MS = 3;
     /** An empty answer faster than this did not wait for data. */
     private static final long NO_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     /** Resume tokens are saved at most this often: a restart re-reads at most this much, which the hubs drop. */
