@@ -144,9 +144,15 @@ public final class RoomEventHub implements RoomEventPublisher, AutoCloseable {
      * @param seenUpTo the last number the client has; events up to it are not sent again. It can exceed what this
      *                 hub has delivered when the client comes from a node further ahead (this one is catching up)
      */
-    public void joined(String roomId, StreamConnection connection, List<StreamConnection.Frame> first, long seenUpTo) {
+    public Mono<Void> joined(String roomId, StreamConnection connection, List<StreamConnection.Frame> first, long seenUpTo) {
         Hub hub = hubFor(roomId);
-        hub.executor.execute(() -> hub.joined(roomId, connection, first, seenUpTo));
+        Sinks.Empty<Void> done = Sinks.empty();
+        hub.executor.execute(() -> {
+            hub.joined(roomId, connection, first, seenUpTo);
+            done.tryEmitEmpty();
+        });
+        // Completes once the frames are queued, so a command the client sent after this subscribe is answered after them.
+        return done.asMono();
     }
 
     /** Forgets the connection in the room, joined or joining. */

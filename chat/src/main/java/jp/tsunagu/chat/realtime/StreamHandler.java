@@ -96,15 +96,13 @@ public final class StreamHandler {
                 .flatMap(bound -> {
                     if (after == null || after >= bound) {
                         long seen = after == null ? bound : after;
-                        hub.joined(roomId, connection, List.of(subscribed(roomId, seen)), seen);
-                        return Mono.just(true);
+                        return hub.joined(roomId, connection, List.of(subscribed(roomId, seen)), seen).thenReturn(true);
                     }
-                    return replay(roomId, after, bound).map(events -> {
+                    return replay(roomId, after, bound).flatMap(events -> {
                         List<StreamConnection.Frame> first = new ArrayList<>(events.size() + 1);
                         events.forEach(e -> first.add(new StreamConnection.Frame(roomId, e.seq(), hub.serialise(e))));
                         first.add(subscribed(roomId, bound));
-                        hub.joined(roomId, connection, first, bound);
-                        return true;
+                        return hub.joined(roomId, connection, first, bound).thenReturn(true);
                     }).switchIfEmpty(Mono.fromSupplier(() -> {
                         hub.leave(roomId, connection);
                         connection.offer(StreamConnection.Frame.control(

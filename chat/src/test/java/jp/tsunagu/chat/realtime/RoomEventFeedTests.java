@@ -79,7 +79,7 @@ class RoomEventFeedTests {
     void entriesReachTheHubsInOrderAndTheNextStartResumesAfterTheLastOneRead() throws InterruptedException {
         StreamConnection c = new StreamConnection("user-1", 64, false);
         hub.join("room-1", c, 0).block(WAIT);
-        hub.joined("room-1", c, List.of(), 0);
+        hub.joined("room-1", c, List.of(), 0).block(WAIT);
         RoomEventFeed first = new RoomEventFeed(database, hub, (roomId, seq) -> { }, "node-t", Clock.systemUTC(), null).start(WAIT);
         for (long seq = 1; seq <= 3; seq++) {
             logEntry(seq);
@@ -103,7 +103,7 @@ class RoomEventFeedTests {
     void aPositionNoLongerInTheOplogResyncsEveryConnectionAndTheFeedStartsAgainFromNow() throws InterruptedException {
         StreamConnection c = new StreamConnection("user-1", 64, false);
         hub.join("room-1", c, 0).block(WAIT);
-        hub.joined("room-1", c, List.of(), 0);
+        hub.joined("room-1", c, List.of(), 0).block(WAIT);
         AtomicInteger opens = new AtomicInteger();
         java.util.concurrent.CountDownLatch reopened = new java.util.concurrent.CountDownLatch(1);
         RoomEventFeed lost = feed(after -> {

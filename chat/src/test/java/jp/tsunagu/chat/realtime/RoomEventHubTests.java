@@ -39,7 +39,7 @@ class RoomEventHubTests {
     /** Joins with nothing to replay, as an attach with no {@code after} does, minus the subscribed frame. */
     private static void subscribe(RoomEventHub hub, String roomId, StreamConnection connection) {
         hub.join(roomId, connection, 0).block(WAIT);
-        hub.joined(roomId, connection, List.of(), 0);
+        hub.joined(roomId, connection, List.of(), 0).block(WAIT);
     }
 
     private static RoomEvent posted(String roomId, long seq) {
@@ -357,7 +357,7 @@ class RoomEventHubTests {
         long bound = hub.join("room-a", c, 0).block(WAIT);
         assertThat(bound).isEqualTo(1);
         hub.deliver(logged("room-a", 2));         // kept for the joining connection, which has it already
-        hub.joined("room-a", c, List.of(), 3);    // it saw up to 3 on a node further ahead
+        hub.joined("room-a", c, List.of(), 3).block(WAIT); // it saw up to 3 on a node further ahead
         hub.deliver(logged("room-a", 3));
         hub.deliver(logged("room-a", 4));
         StepVerifier.create(c.frames().take(1).map(Frame::seq)).expectNext(4L).expectComplete().verify(WAIT);
