@@ -27,6 +27,7 @@ import jp.tsunagu.bridge.link.LinkTurns;
 import jp.tsunagu.bridge.metrics.BridgeBacklogProbe;
 import jp.tsunagu.bridge.metrics.BridgeIndexes;
 import jp.tsunagu.bridge.link.MongoLinkLeases;
+import jp.tsunagu.bridge.link.RateShare;
 import jp.tsunagu.chat.support.NodeIdentity;
 import jp.tsunagu.bridge.outbound.DeadLetterHandler;
 import jp.tsunagu.bridge.outbound.DeadLetterStore;
@@ -126,6 +127,12 @@ public class BridgeConfiguration {
                                     BridgeProperties properties, BridgeMetrics metrics, Clock clock) {
         return new InboundImporter(handler, messages, ids, quarantine, attachments,
                 new InboundMapping(properties.mappings()), metrics, clock);
+    }
+
+    /** Shares each SNS account's client-side rate limit among the nodes working its links, recounted every lease period. */
+    @Bean(destroyMethod = "close")
+    RateShare rateShare(ReactiveMongoTemplate mongo, ConnectorRegistry registry, BridgeProperties properties, Clock clock) {
+        return new RateShare(mongo, registry, clock).start(properties.leaseTtl());
     }
 
     /** Links are worked by the node that holds their lease, so several nodes on one database never double up. */

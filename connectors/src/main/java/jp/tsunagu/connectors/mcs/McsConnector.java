@@ -223,6 +223,11 @@ public final class McsConnector implements SnsConnector {
     }
 
     @Override
+    public void shareRateLimit(int nodes) {
+        chain.shareRate(nodes);
+    }
+
+    @Override
     public Mono<ConnectorHealth> health() {
         ConnectorHealth current = health.get();
         if (chain.circuitState() == CircuitBreaker.State.OPEN && current.state() != ConnectorHealth.State.AUTH_FAILED) {

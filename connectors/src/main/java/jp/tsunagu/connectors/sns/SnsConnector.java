@@ -67,4 +67,12 @@ public interface SnsConnector {
 
     /** Current health, as seen from the last calls and, if cheap, a live check. */
     Mono<ConnectorHealth> health();
+
+    /**
+     * How many server nodes are working this instance's links now (each link is worked by one node). A connector
+     * that limits its own request rate for the account takes that share of the limit, so that the nodes together
+     * stay within what the SNS allows. The bridge calls this every lease period; the default does nothing.
+     */
+    default void shareRateLimit(int nodes) {
+    }
 }

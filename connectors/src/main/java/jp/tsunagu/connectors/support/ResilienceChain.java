@@ -48,6 +48,7 @@ public final class ResilienceChain {
     private final Retry retryCreate;
     private final CircuitBreaker circuitBreaker;
     private final RateLimiter rateLimiter;
+    private final double requestsPerSecond;
     private final TimeLimiter timeLimiter;
     private final Bulkhead bulkhead;
 
@@ -75,6 +76,7 @@ public final class ResilienceChain {
                         : backoff(attempt))
                 .build());
         this.circuitBreaker = circuitBreaker(name, e -> e instanceof ConnectorException.Retryable || e instanceof TimeoutException);
+        this.requestsPerSecond = requestsPerSecond;
         int perPeriod = Math.max(1, (int) Math.round(requestsPerSecond));
         this.rateLimiter = RateLimiter.of(name, RateLimiterConfig.custom()
                 .limitForPeriod(perPeriod)
@@ -125,6 +127,22 @@ public final class ResilienceChain {
 
     public <T> Flux<T> decorate(Flux<T> call) {
         return decorate(call.collectList()).flatMapIterable(list -> list);
+    }
+
+    /**
+     * Takes a share of the request rate: {@code nodes} nodes call the same account, each at most 1/nodes of it
+     * (rounded down, at least one request a second), so together they stay within the account's limit.
+     */
+    public void shareRate(int nodes) {
+        int perPeriod = Math.max(1, (int) Math.floor(requestsPerSecond / Math.max(1, nodes)));
+        if (rateLimiter.getRateLimiterConfig().getLimitForPeriod() != perPeriod) {
+            rateLimiter.changeLimitForPeriod(perPeriod);
+        }
+    }
+
+    /** Requests a second this node may make now; for tests and diagnostics. */
+    public int rateLimit() {
+        return rateLimiter.getRateLimiterConfig().getLimitForPeriod();
     }
 
     public CircuitBreaker.State circuitState() {

@@ -1,0 +1,91 @@
+package jp.tsunagu.bridge.link;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+import com.mongodb.client.model.Filters;
+import org.bson.Document;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
+
+import jp.tsunagu.bridge.connector.ConnectorRegistry;
+import jp.tsunagu.connectors.sns.SnsConnector;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Keeps a connector instance's client-side rate limit across nodes: every lease period, counts the nodes holding
+ * live leases on the instance's links and tells the connector to take that share of its limit
+ * ({@link SnsConnector#shareRateLimit}). An instance whose links no node holds gets its whole limit back.
+ *
+ * <p>Every node counts from the same leases, so every node arrives at the same share. Between a lease moving
+ * and the next count, the nodes may briefly exceed the limit; the SNS then answers 429 with {@code Retry-After},
+ * which the connector honours.
+ */
+public final class RateShare implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(RateShare.class);
+
+    private final ReactiveMongoTemplate mongo;
+    private final ConnectorRegistry registry;
+    private final Clock clock;
+    private Disposable schedule;
+
+    public RateShare(ReactiveMongoTemplate mongo, ConnectorRegistry registry, Clock clock) {
+        this.mongo = mongo;
+        this.registry = registry;
+        this.clock = clock;
+    }
+
+    /** Counts now and then every {@code period} (the lease time: shares change when leases do). */
+    public RateShare start(Duration period) {
+        schedule = Flux.interval(Duration.ZERO, period)
+                .concatMap(i -> apply().onErrorResume(e -> {
+                    log.debug("rate shares not counted this time: {}", e.toString());
+                    return Mono.empty();
+                }))
+                .subscribe();
+        return this;
+    }
+
+    /** Emits the nodes counted per instance, after telling each connector its share. */
+    Mono<Map<String, Integer>> apply() {
+        Mono<Map<String, String>> ownerByLink = mongo.getCollection(MongoLinkLeases.COLLECTION)
+                .flatMapMany(c -> c.find(Filters.gt("expiresAt", Date.from(clock.instant()))))
+                .collectMap(d -> String.valueOf(d.get("_id")), d -> d.getString("owner"));
+        return ownerByLink.flatMap(owners -> mongo.getCollection(mongo.getCollectionName(BridgeLink.class))
+                .flatMapMany(c -> c.find(Filters.eq("active", true)))
+                .collectList()
+                .map(links -> {
+                    Map<String, Set<String>> nodesByInstance = new HashMap<>();
+                    for (Document link : links) {
+                        String owner = owners.get(String.valueOf(link.get("_id")));
+                        if (owner != null) {
+                            nodesByInstance.computeIfAbsent(link.getString("instanceId"), i -> new HashSet<>()).add(owner);
+                        }
+                    }
+                    Map<String, Integer> shares = new HashMap<>();
+                    for (SnsConnector connector : registry.all()) {
+                        String instance = connector.descriptor().instanceId();
+                        int nodes = Math.max(1, nodesByInstance.getOrDefault(instance, Set.of()).size());
+                        connector.shareRateLimit(nodes);
+                        shares.put(instance, nodes);
+                    }
+                    return shares;
+                }));
+    }
+
+    @Override
+    public void close() {
+        if (schedule != null) {
+            schedule.dispose();
+        }
+    }
+}
