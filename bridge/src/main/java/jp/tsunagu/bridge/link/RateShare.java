@@ -10,14 +10,11 @@ import java.util.Set;
 
 import com.mongodb.client.model.Filters;
 import org.bson.Document;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 
 import jp.tsunagu.bridge.connector.ConnectorRegistry;
+import jp.tsunagu.chat.support.PeriodicRounds;
 import jp.tsunagu.connectors.sns.SnsConnector;
-import reactor.core.Disposable;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -31,12 +28,10 @@ import reactor.core.publisher.Mono;
  */
 public final class RateShare implements AutoCloseable {
 
-    private static final Logger log = LoggerFactory.getLogger(RateShare.class);
-
     private final ReactiveMongoTemplate mongo;
     private final ConnectorRegistry registry;
     private final Clock clock;
-    private Disposable schedule;
+    private final PeriodicRounds rounds = new PeriodicRounds("rate shares");
 
     public RateShare(ReactiveMongoTemplate mongo, ConnectorRegistry registry, Clock clock) {
         this.mongo = mongo;
@@ -46,12 +41,7 @@ public final class RateShare implements AutoCloseable {
 
     /** Counts now and then every {@code period} (the lease time: shares change when leases do). */
     public RateShare start(Duration period) {
-        schedule = Flux.interval(Duration.ZERO, period)
-                .concatMap(i -> apply().onErrorResume(e -> {
-                    log.debug("rate shares not counted this time: {}", e.toString());
-                    return Mono.empty();
-                }))
-                .subscribe();
+        rounds.start(Duration.ZERO, period, this::apply);
         return this;
     }
 
@@ -84,8 +74,6 @@ public final class RateShare implements AutoCloseable {
 
     @Override
     public void close() {
-        if (schedule != null) {
-            schedule.dispose();
-        }
+        rounds.close();
     }
 }

@@ -14,8 +14,8 @@ import jp.tsunagu.bridge.connector.ConnectorRegistry;
 import jp.tsunagu.bridge.link.BridgeLink;
 import jp.tsunagu.bridge.link.LinkStore;
 import jp.tsunagu.bridge.link.LinkTurns;
-import jp.tsunagu.bridge.support.PeriodicRounds;
 import jp.tsunagu.chat.realtime.LoggedEvent;
+import jp.tsunagu.chat.support.PeriodicRounds;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 

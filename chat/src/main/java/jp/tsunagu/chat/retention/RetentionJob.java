@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 import org.springframework.data.mongodb.core.query.Query;
 import org.springframework.data.mongodb.core.query.Update;
-import reactor.core.Disposable;
+import jp.tsunagu.chat.support.PeriodicRounds;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -50,7 +50,7 @@ public final class RetentionJob implements AutoCloseable {
     private final Period keepArchived;
     private final String node;
     private final Clock clock;
-    private final Disposable loop;
+    private final PeriodicRounds rounds = new PeriodicRounds("retention");
 
     public RetentionJob(ReactiveMongoTemplate mongo, AttachmentStore attachments, Period keepArchived, String node,
                         Clock clock, Duration every) {
@@ -59,17 +59,13 @@ public final class RetentionJob implements AutoCloseable {
         this.keepArchived = keepArchived;
         this.node = node;
         this.clock = clock;
-        this.loop = every == null ? null : Flux.interval(Duration.ofMinutes(1), every)
-                .onBackpressureDrop()
-                .concatMap(tick -> run().onErrorResume(e -> {
-                    log.warn("retention run failed; the next one retries", e);
-                    return Mono.empty();
-                }), 1)
-                .subscribe(n -> {
-                    if (n > 0) {
-                        log.info("retention: erased {} rooms archived before {}", n, cutoff());
-                    }
-                });
+        if (every != null) {
+            rounds.start(Duration.ofMinutes(1), every, () -> run().doOnNext(n -> {
+                if (n > 0) {
+                    log.info("retention: erased {} rooms archived before {}", n, cutoff());
+                }
+            }));
+        }
     }
 
     /** Archived before this instant: erased. */
@@ -121,8 +117,6 @@ public final class RetentionJob implements AutoCloseable {
 
     @Override
     public void close() {
-        if (loop != null) {
-            loop.dispose();
-        }
+        rounds.close();
     }
 }

@@ -14,16 +14,13 @@ import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.ReplaceOptions;
 import com.mongodb.client.model.Sorts;
 import org.bson.Document;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 
 import jp.tsunagu.bridge.link.MongoLinkLeases;
 import jp.tsunagu.chat.realtime.RoomEventFeed;
 import jp.tsunagu.chat.realtime.RoomEventHub;
+import jp.tsunagu.chat.support.PeriodicRounds;
 import jp.tsunagu.chat.support.RoomLinearizer;
-import reactor.core.Disposable;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -40,8 +37,6 @@ public final class NodeDirectory implements AutoCloseable {
     static final Duration ALIVE_WITHIN = EVERY.multipliedBy(3);
     static final Duration FORGET_AFTER = Duration.ofDays(1);
 
-    private static final Logger log = LoggerFactory.getLogger(NodeDirectory.class);
-
     private final ReactiveMongoTemplate mongo;
     private final String node;
     private final RoomEventHub hub;
@@ -51,7 +46,7 @@ public final class NodeDirectory implements AutoCloseable {
     private final Instant startedAt;
     private long lastPublished;
     private long lastAt;
-    private Disposable schedule;
+    private final PeriodicRounds rounds = new PeriodicRounds("node summary");
 
     /** @param feed the room event feed of several nodes, or null on one node */
     public NodeDirectory(ReactiveMongoTemplate mongo, String node, RoomEventHub hub, RoomLinearizer linearizer,
@@ -67,12 +62,7 @@ public final class NodeDirectory implements AutoCloseable {
     }
 
     public NodeDirectory start() {
-        schedule = Flux.interval(Duration.ZERO, EVERY)
-                .concatMap(i -> report().onErrorResume(e -> {
-                    log.debug("node summary of {} not written this time: {}", node, e.toString());
-                    return Mono.empty();
-                }))
-                .subscribe();
+        rounds.start(Duration.ZERO, EVERY, this::report);
         return this;
     }
 
@@ -133,8 +123,6 @@ public final class NodeDirectory implements AutoCloseable {
 
     @Override
     public void close() {
-        if (schedule != null) {
-            schedule.dispose();
-        }
+        rounds.close();
     }
 }

@@ -1,4 +1,4 @@
-package jp.tsunagu.bridge.support;
+package jp.tsunagu.chat.support;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -30,12 +30,17 @@ public final class PeriodicRounds implements AutoCloseable {
     }
 
     /** Runs {@code round} every {@code period} until {@link #close()}; a second start changes nothing. */
-    public synchronized <T> void start(Duration period, Supplier<? extends Mono<T>> round) {
+    public <T> void start(Duration period, Supplier<? extends Mono<T>> round) {
+        start(period, period, round);
+    }
+
+    /** As {@link #start(Duration, Supplier)}, with the first round after {@code firstAfter} (zero: at once). */
+    public synchronized <T> void start(Duration firstAfter, Duration period, Supplier<? extends Mono<T>> round) {
         if (schedule != null) {
             return;
         }
         // Interval ticks cannot wait for a slow consumer: those that come during a round are dropped here.
-        schedule = Flux.interval(period, period)
+        schedule = Flux.interval(firstAfter, period)
                 .onBackpressureDrop()
                 .concatMap(tick -> runOnce(round)
                         .onErrorResume(e -> {
