@@ -26,6 +26,7 @@ import jp.tsunagu.bridge.link.LinkStore;
 import jp.tsunagu.bridge.link.LinkTurns;
 import jp.tsunagu.bridge.metrics.BridgeBacklogProbe;
 import jp.tsunagu.bridge.metrics.BridgeIndexes;
+import jp.tsunagu.bridge.link.LinkLeases;
 import jp.tsunagu.bridge.link.MongoLinkLeases;
 import jp.tsunagu.bridge.link.RateShare;
 import jp.tsunagu.chat.support.NodeIdentity;
@@ -137,8 +138,13 @@ public class BridgeConfiguration {
 
     /** Links are worked by the node that holds their lease, so several nodes on one database never double up. */
     @Bean(destroyMethod = "close")
-    LinkTurns linkTurns(ReactiveMongoTemplate mongo, NodeIdentity node, BridgeProperties properties, Clock clock) {
-        return new LinkTurns(new MongoLinkLeases(mongo, node.id(), properties.leaseTtl(), clock));
+    LinkTurns linkTurns(LinkLeases leases) {
+        return new LinkTurns(leases);
+    }
+
+    @Bean
+    LinkLeases linkLeases(ReactiveMongoTemplate mongo, NodeIdentity node, BridgeProperties properties, Clock clock) {
+        return new MongoLinkLeases(mongo, node.id(), properties.leaseTtl(), clock);
     }
 
     @Bean(destroyMethod = "close")
@@ -182,8 +188,8 @@ public class BridgeConfiguration {
 
     @Bean
     LinkHandler linkHandler(LinkStore links, RoomStore rooms, ConnectorRegistry registry, InboundImporter importer,
-                            Clock clock) {
-        return new LinkHandler(links, rooms, registry, importer, clock);
+                            Clock clock, LinkLeases leases) {
+        return new LinkHandler(links, rooms, registry, importer, clock, leases);
     }
 
     @Bean

@@ -43,9 +43,18 @@ public final class LinkHandler {
     private final ConnectorRegistry registry;
     private final InboundImporter importer;
     private final Clock clock;
+    private final LinkLeases leases;
 
+    /** One node: every link is worked here. */
     public LinkHandler(LinkStore links, RoomStore rooms, ConnectorRegistry registry, InboundImporter importer,
                        Clock clock) {
+        this(links, rooms, registry, importer, clock, LinkLeases.SINGLE_NODE);
+    }
+
+    /** @param leases which node works each link, shown in the list */
+    public LinkHandler(LinkStore links, RoomStore rooms, ConnectorRegistry registry, InboundImporter importer,
+                       Clock clock, LinkLeases leases) {
+        this.leases = leases;
         this.links = links;
         this.rooms = rooms;
         this.registry = registry;
@@ -57,14 +66,21 @@ public final class LinkHandler {
     public record LinkRequest(String roomId, String instanceId, String externalRoomId, Integer backfill) {
     }
 
-    /** A link as administrators see it; {@code backfilled} is set only in the answer to creating it. */
+    /**
+     * A link as administrators see it; {@code backfilled} is set only in the answer to creating it, {@code workedBy}
+     * (the node holding the link's lease, null when none does) only in the list.
+     */
     public record LinkView(String id, String roomId, String instanceId, String externalRoomId, String cursor,
                            String createdBy, java.time.Instant createdAt, boolean active, long linkedAtSeq,
-                           long outboundSeq, Integer backfilled) {
+                           long outboundSeq, Integer backfilled, String workedBy) {
 
         static LinkView of(BridgeLink l, Integer backfilled) {
+            return of(l, backfilled, null);
+        }
+
+        static LinkView of(BridgeLink l, Integer backfilled, String workedBy) {
             return new LinkView(l.id(), l.roomId(), l.instanceId(), l.externalRoomId(), l.cursor(), l.createdBy(),
-                    l.createdAt(), l.active(), l.linkedAtSeq(), l.outboundSeq(), backfilled);
+                    l.createdAt(), l.active(), l.linkedAtSeq(), l.outboundSeq(), backfilled, workedBy);
         }
     }
 
@@ -121,10 +137,11 @@ public final class LinkHandler {
                 .map(n -> LinkView.of(link, n.intValue()));
     }
 
-    /** Every link, active or not. */
+    /** Every link, active or not, with the node working it. */
     public Mono<List<LinkView>> list(CareUser user) {
         requireAdmin(user);
-        return links.all().map(l -> LinkView.of(l, null)).collectList();
+        return leases.holders().flatMap(holders -> links.all()
+                .map(l -> LinkView.of(l, null, holders.get(l.id()))).collectList());
     }
 
     /** One link; 404 if there is none. */

@@ -1,5 +1,7 @@
 package jp.tsunagu.bridge.link;
 
+import java.util.Map;
+
 import reactor.core.publisher.Mono;
 
 /**
@@ -20,6 +22,11 @@ public interface LinkLeases {
         public Mono<Void> releaseAll() {
             return Mono.empty();
         }
+
+        @Override
+        public Mono<Map<String, String>> holders() {
+            return Mono.just(Map.of());
+        }
     };
 
     /**
@@ -30,4 +37,7 @@ public interface LinkLeases {
 
     /** Gives up every lease this node holds (a graceful shutdown), so another node takes over at once. */
     Mono<Void> releaseAll();
+
+    /** The node holding each link's live lease, by link id; links nobody holds are absent. For administrators. */
+    Mono<Map<String, String>> holders();
 }

@@ -3,6 +3,7 @@ package jp.tsunagu.bridge.link;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 
 import org.bson.Document;
 import org.springframework.dao.DuplicateKeyException;
@@ -53,6 +54,12 @@ public final class MongoLinkLeases implements LinkLeases {
                 .map(lease -> node.equals(lease.getString("owner")))
                 .defaultIfEmpty(false)
                 .onErrorResume(DuplicateKeyException.class, e -> Mono.just(false));
+    }
+
+    @Override
+    public Mono<Map<String, String>> holders() {
+        return mongo.find(Query.query(where("expiresAt").gt(clock.instant())), Document.class, COLLECTION)
+                .collectMap(lease -> String.valueOf(lease.get("_id")), lease -> lease.getString("owner"));
     }
 
     @Override

@@ -67,6 +67,16 @@ class LinkLeasesTests {
     }
 
     @Test
+    void administratorsSeeWhichNodeWorksEachLinkAndNoneForALapsedLease() {
+        MongoLinkLeases a = node("node-a");
+        MongoLinkLeases b = node("node-b");
+        StepVerifier.create(b.hold("link-2")).expectNext(true).verifyComplete();
+        clock.advance(TTL.plusSeconds(1)); // node-b is gone
+        StepVerifier.create(a.hold("link-1")).expectNext(true).verifyComplete();
+        StepVerifier.create(b.holders()).expectNext(java.util.Map.of("link-1", "node-a")).verifyComplete();
+    }
+
+    @Test
     void aCleanShutdownHandsTheLinksOverAtOnce() {
         MongoLinkLeases a = node("node-a");
         MongoLinkLeases b = node("node-b");
