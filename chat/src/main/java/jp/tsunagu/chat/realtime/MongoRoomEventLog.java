@@ -51,10 +51,11 @@ public final class MongoRoomEventLog implements RoomEventPublisher {
 
     public static final String COLLECTION = "room_events";
     /**
-     * How long the log keeps events. Readers need only seconds; a week lets an operator read what was sent, and
-     * keeps the log of any room active that week, so a joining node finds the room's last number in it.
+     * How long the log keeps events. Readers need seconds (a restarted node minutes). A day keeps the log of any
+     * room active that day, so a node finds the room's last number in it, while a deleted or edited message's
+     * earlier text, which its frames carry, stays here no longer than that.
      */
-    public static final Duration RETENTION = Duration.ofDays(7);
+    public static final Duration RETENTION = Duration.ofDays(1);
     /** How often a writer looks again for the number before its own; changes in flight land within milliseconds. */
     private static final Duration PREDECESSOR_POLL = Duration.ofMillis(5);
     /** A writer that cannot reach the database keeps trying this long before it gives its event up. */
