@@ -132,8 +132,8 @@ public class BridgeConfiguration {
 
     /** Shares each SNS account's client-side rate limit among the nodes working its links, recounted every lease period. */
     @Bean(destroyMethod = "close")
-    RateShare rateShare(ReactiveMongoTemplate mongo, ConnectorRegistry registry, BridgeProperties properties, Clock clock) {
-        return new RateShare(mongo, registry, clock).start(properties.leaseTtl());
+    RateShare rateShare(LinkLeases leases, LinkStore links, ConnectorRegistry registry, BridgeProperties properties) {
+        return new RateShare(leases, links, registry).start(properties.leaseTtl());
     }
 
     /** Links are worked by the node that holds their lease, so several nodes on one database never double up. */

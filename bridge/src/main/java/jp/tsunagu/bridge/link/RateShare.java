@@ -1,16 +1,10 @@
 package jp.tsunagu.bridge.link;
 
-import java.time.Clock;
 import java.time.Duration;
-import java.util.Date;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
-
-import com.mongodb.client.model.Filters;
-import org.bson.Document;
-import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 
 import jp.tsunagu.bridge.connector.ConnectorRegistry;
 import jp.tsunagu.chat.support.PeriodicRounds;
@@ -28,15 +22,15 @@ import reactor.core.publisher.Mono;
  */
 public final class RateShare implements AutoCloseable {
 
-    private final ReactiveMongoTemplate mongo;
+    private final LinkLeases leases;
+    private final LinkStore links;
     private final ConnectorRegistry registry;
-    private final Clock clock;
     private final PeriodicRounds rounds = new PeriodicRounds("rate shares");
 
-    public RateShare(ReactiveMongoTemplate mongo, ConnectorRegistry registry, Clock clock) {
-        this.mongo = mongo;
+    public RateShare(LinkLeases leases, LinkStore links, ConnectorRegistry registry) {
+        this.leases = leases;
+        this.links = links;
         this.registry = registry;
-        this.clock = clock;
     }
 
     /** Counts now and then every {@code period} (the lease time: shares change when leases do). */
@@ -47,20 +41,11 @@ public final class RateShare implements AutoCloseable {
 
     /** Emits the nodes counted per instance, after telling each connector its share. */
     Mono<Map<String, Integer>> apply() {
-        Mono<Map<String, String>> ownerByLink = mongo.getCollection(MongoLinkLeases.COLLECTION)
-                .flatMapMany(c -> c.find(Filters.gt("expiresAt", Date.from(clock.instant()))))
-                .collectMap(d -> String.valueOf(d.get("_id")), d -> d.getString("owner"));
-        return ownerByLink.flatMap(owners -> mongo.getCollection(mongo.getCollectionName(BridgeLink.class))
-                .flatMapMany(c -> c.find(Filters.eq("active", true)))
-                .collectList()
-                .map(links -> {
-                    Map<String, Set<String>> nodesByInstance = new HashMap<>();
-                    for (Document link : links) {
-                        String owner = owners.get(String.valueOf(link.get("_id")));
-                        if (owner != null) {
-                            nodesByInstance.computeIfAbsent(link.getString("instanceId"), i -> new HashSet<>()).add(owner);
-                        }
-                    }
+        return leases.holders().flatMap(owners -> links.active()
+                .filter(link -> owners.containsKey(link.id()))
+                .collect(HashMap<String, Set<String>>::new, (nodesByInstance, link) -> nodesByInstance
+                        .computeIfAbsent(link.instanceId(), i -> new HashSet<>()).add(owners.get(link.id())))
+                .map(nodesByInstance -> {
                     Map<String, Integer> shares = new HashMap<>();
                     for (SnsConnector connector : registry.all()) {
                         String instance = connector.descriptor().instanceId();

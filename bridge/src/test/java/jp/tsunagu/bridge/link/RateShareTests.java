@@ -44,8 +44,8 @@ class RateShareTests {
     }
 
     private static void link(ReactiveMongoTemplate mongo, String id, String instanceId, boolean active) {
-        mongo.getCollection(mongo.getCollectionName(BridgeLink.class)).flatMap(c -> Mono.from(c.insertOne(
-                new Document("_id", id).append("instanceId", instanceId).append("active", active)))).block(WAIT);
+        mongo.insert(new BridgeLink(id, "room-" + id, instanceId, "ext-" + id, null, "it-admin", NOW, active, 0, 0))
+                .block(WAIT);
     }
 
     private static void lease(ReactiveMongoTemplate mongo, String linkId, String owner, Instant expiresAt) {
@@ -72,8 +72,9 @@ class RateShareTests {
         lease(mongo, "l5", "node-c", NOW.minusSeconds(1));   // lapsed: node c is gone
         lease(mongo, "l6", "node-d", NOW.plusSeconds(20));   // an unlinked link's lease counts for nothing
 
-        Map<String, Integer> shares = new RateShare(mongo, new ConnectorRegistry(List.of(tone, kazo, idle)),
-                Clock.fixed(NOW, ZoneOffset.UTC)).apply().block(WAIT);
+        MongoLinkLeases leases = new MongoLinkLeases(mongo, "node-x", Duration.ofSeconds(30), Clock.fixed(NOW, ZoneOffset.UTC));
+        Map<String, Integer> shares = new RateShare(leases, new MongoLinkStore(mongo),
+                new ConnectorRegistry(List.of(tone, kazo, idle))).apply().block(WAIT);
 
         assertThat(shares).containsEntry("mcs-tone", 2).containsEntry("mcs-kazo", 1).containsEntry("mcs-idle", 1);
         verify(tone).shareRateLimit(2);

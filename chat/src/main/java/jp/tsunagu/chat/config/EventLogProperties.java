@@ -40,11 +40,7 @@ public record EventLogProperties(Relay relay, Duration holeTimeout) {
             if (relay != null && !relay.isBlank()) {
                 return relay.trim().equalsIgnoreCase("mongo");
             }
-            return !isBlank(env.getProperty("spring.mongodb.uri")) || !isBlank(env.getProperty("MONGODB_URI"));
-        }
-
-        private static boolean isBlank(String s) {
-            return s == null || s.isBlank();
+            return MongoUri.isConfigured(env);
         }
     }
 }

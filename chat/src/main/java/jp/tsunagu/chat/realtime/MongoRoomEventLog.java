@@ -19,6 +19,7 @@ import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.Sorts;
 import com.mongodb.reactivestreams.client.MongoCollection;
 import org.bson.Document;
+import org.bson.conversions.Bson;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
@@ -139,10 +140,14 @@ public final class MongoRoomEventLog implements RoomEventPublisher {
      * log has nothing of the room (no change in {@link #RETENTION}).
      */
     public Mono<Long> storedHead(CareRoom room) {
-        return collection().flatMap(c -> Mono.from(c.find(Filters.eq("roomId", room.id()))
+        return lastLogged(Filters.eq("roomId", room.id())).defaultIfEmpty(room.seq());
+    }
+
+    /** The highest number among the room's entries that {@code filter} matches; empty when none does. */
+    private Mono<Long> lastLogged(Bson filter) {
+        return collection().flatMap(c -> Mono.from(c.find(filter)
                         .sort(Sorts.descending("seq")).projection(Projections.include("seq")).limit(1).first()))
-                .map(d -> ((Number) d.get("seq")).longValue())
-                .defaultIfEmpty(room.seq());
+                .map(d -> ((Number) d.get("seq")).longValue());
     }
 
     public long loggedCount() {
@@ -210,10 +215,7 @@ public final class MongoRoomEventLog implements RoomEventPublisher {
      * the log (a room idle for {@link #RETENTION}, or a log just switched on), the log starts at {@code seq - 1}.
      */
     private Mono<Void> fillBelow(String roomId, long seq) {
-        return collection()
-                .flatMap(c -> Mono.from(c.find(Filters.and(Filters.eq("roomId", roomId), Filters.lt("seq", seq)))
-                        .sort(Sorts.descending("seq")).projection(Projections.include("seq")).limit(1).first()))
-                .map(d -> ((Number) d.get("seq")).longValue())
+        return lastLogged(Filters.and(Filters.eq("roomId", roomId), Filters.lt("seq", seq)))
                 .defaultIfEmpty(seq - 2)
                 .flatMapMany(last -> Flux.range(0, (int) Math.min(seq - 1 - last, Integer.MAX_VALUE)).map(i -> last + 1 + i))
                 .concatMap(missing -> {
@@ -243,10 +245,9 @@ public final class MongoRoomEventLog implements RoomEventPublisher {
                 .doOnNext(ok -> logged.incrementAndGet())
                 .then()
                 .onErrorResume(MongoRoomEventLog::isDuplicate, e -> alreadyThere(event))
-                .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(50)).maxBackoff(Duration.ofSeconds(1))
-                        .filter(e -> !isDuplicate(e))
-                        .transientErrors(false)
-                        .maxAttempts(1 + WRITE_RETRY_FOR.toMillis() / 500))
+                .retryWhen(Retry.backoff(1 + WRITE_RETRY_FOR.toMillis() / 500, Duration.ofMillis(50))
+                        .maxBackoff(Duration.ofSeconds(1))
+                        .filter(e -> !isDuplicate(e)))
                 .doOnSuccess(ok -> seen(event.roomId(), event.seq()));
     }
 

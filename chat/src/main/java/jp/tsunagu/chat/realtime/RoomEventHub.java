@@ -107,6 +107,8 @@ public final class RoomEventHub implements RoomEventPublisher, AutoCloseable {
 
     /** The event numbered {@code seq} reached the log after its number had been given up: the room resyncs. */
     public void late(String roomId, long seq) {
+        log.info("room {}: event {} reached the log after its number was given up; the room's connections resync",
+                roomId, seq);
         Hub hub = hubFor(roomId);
         hub.executor.execute(() -> hub.resync(roomId, "late_event"));
     }

@@ -58,11 +58,7 @@ final class BenchServer implements AutoCloseable {
             server.awaitHealthy(null);
             return server;
         }
-        Path jar = o.jar();
-        if (!Files.isRegularFile(jar)) {
-            throw new IllegalArgumentException(jar + " not found: build it with ./mvnw -q -B -DskipTests install");
-        }
-        Path dir = Files.createTempDirectory("tsunagu-bench-");
+        Path dir = workDir(o);
         Path keyFile = dir.resolve("issuer-key.pem");
         LocalJwtIssuer issuer = LocalJwtIssuer.withKeyFile(o.issuer(), keyFile);
         return child(o, issuer, keyFile, dir, "server", List.of("--tsunagu.embedded-mongo.in-memory=true"),
@@ -74,10 +70,7 @@ final class BenchServer implements AutoCloseable {
      * the room event log), the second uses it by URI, as a second machine would use a replica set.
      */
     static List<BenchServer> startPair(LoadTool.Options o) throws Exception {
-        if (!Files.isRegularFile(o.jar())) {
-            throw new IllegalArgumentException(o.jar() + " not found: build it with ./mvnw -q -B -DskipTests install");
-        }
-        Path dir = Files.createTempDirectory("tsunagu-bench-");
+        Path dir = workDir(o);
         Path keyFile = dir.resolve("issuer-key.pem");
         LocalJwtIssuer issuer = LocalJwtIssuer.withKeyFile(o.issuer(), keyFile);
         int mongoPort = freePort();
@@ -97,6 +90,14 @@ final class BenchServer implements AutoCloseable {
             throw e;
         }
         return pair;
+    }
+
+    /** A fresh folder for the key file and server logs, once the server jar is known to be there. */
+    private static Path workDir(LoadTool.Options o) throws IOException {
+        if (!Files.isRegularFile(o.jar())) {
+            throw new IllegalArgumentException(o.jar() + " not found: build it with ./mvnw -q -B -DskipTests install");
+        }
+        return Files.createTempDirectory("tsunagu-bench-");
     }
 
     private static BenchServer child(LoadTool.Options o, LocalJwtIssuer issuer, Path keyFile, Path dir, String name,

@@ -230,13 +230,7 @@ public final class LoadTool {
                 apis.add(new BenchApi(s.baseUrl, o.httpConnections() / nodes));
             }
             List<Room> rooms = setUp(apis.get(0), server.issuer, o.rooms(), o.members(), o.rooms() * o.members());
-            // Member i of a room listens on node i % nodes; post n of a room goes to node n % nodes.
-            List<Recipient> recipients = new ArrayList<>();
-            for (Room room : rooms) {
-                for (Member m : room.members()) {
-                    recipients.add(new Recipient(room.index(), room.id(), m.id(), m.token(), tally, m.index() % nodes, nodes));
-                }
-            }
+            List<Recipient> recipients = recipients(rooms, tally, nodes);
             for (int node = 0; node < nodes; node++) {
                 int n = node;
                 connect(recipients.stream().filter(r -> r.node == n).toList(), servers.get(node).baseUrl,
@@ -488,7 +482,7 @@ public final class LoadTool {
         Tally tally = new Tally();
         try (BenchApi api = new BenchApi(server.baseUrl, Math.min(o.httpConnections(), 64))) {
             List<Room> rooms = setUp(api, server.issuer, roomCount, perRoom, n);
-            List<Recipient> recipients = recipients(rooms, tally);
+            List<Recipient> recipients = recipients(rooms, tally, 1);
             Thread.sleep(2_000);
             Map<String, long[]> classesBefore = server.classHistogram();
             long before = server.heapUsedAfterGc();
@@ -643,11 +637,12 @@ public final class LoadTool {
         };
     }
 
-    private static List<Recipient> recipients(List<Room> rooms, Tally tally) {
+    /** One per (room, member); member i of a room listens on node i % nodes (post n of a room goes to node n % nodes). */
+    private static List<Recipient> recipients(List<Room> rooms, Tally tally, int nodes) {
         List<Recipient> recipients = new ArrayList<>();
         for (Room room : rooms) {
             for (Member m : room.members()) {
-                recipients.add(new Recipient(room.index(), room.id(), m.id(), m.token(), tally));
+                recipients.add(new Recipient(room.index(), room.id(), m.id(), m.token(), tally, m.index() % nodes, nodes));
             }
         }
         return recipients;

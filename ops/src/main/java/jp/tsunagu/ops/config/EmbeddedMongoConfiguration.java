@@ -33,6 +33,7 @@ import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import jp.tsunagu.chat.config.MongoUri;
 
 /**
  * The embedded default: with no MongoDB URI configured, an in-process {@code mongo-java-server} with its
@@ -157,12 +158,7 @@ public class EmbeddedMongoConfiguration {
     static final class NoMongoUri implements Condition {
         @Override
         public boolean matches(ConditionContext context, AnnotatedTypeMetadata metadata) {
-            var env = context.getEnvironment();
-            return isBlank(env.getProperty("spring.mongodb.uri")) && isBlank(env.getProperty("MONGODB_URI"));
-        }
-
-        private static boolean isBlank(String s) {
-            return s == null || s.isBlank();
+            return !MongoUri.isConfigured(context.getEnvironment());
         }
     }
 }

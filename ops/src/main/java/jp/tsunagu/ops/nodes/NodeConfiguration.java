@@ -7,6 +7,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 
+import jp.tsunagu.bridge.link.LinkLeases;
 import jp.tsunagu.chat.realtime.RoomEventFeed;
 import jp.tsunagu.chat.realtime.RoomEventHub;
 import jp.tsunagu.chat.support.NodeIdentity;
@@ -17,8 +18,8 @@ import jp.tsunagu.chat.support.RoomLinearizer;
 public class NodeConfiguration {
 
     @Bean(destroyMethod = "close")
-    NodeDirectory nodeDirectory(ReactiveMongoTemplate mongo, NodeIdentity node, RoomEventHub hub, RoomLinearizer linearizer,
-                                ObjectProvider<RoomEventFeed> feed, Clock clock) {
-        return new NodeDirectory(mongo, node.id(), hub, linearizer, feed.getIfAvailable(), clock).start();
+    NodeDirectory nodeDirectory(ReactiveMongoTemplate mongo, LinkLeases leases, NodeIdentity node, RoomEventHub hub,
+                                RoomLinearizer linearizer, ObjectProvider<RoomEventFeed> feed, Clock clock) {
+        return new NodeDirectory(mongo, leases, node.id(), hub, linearizer, feed.getIfAvailable(), clock).start();
     }
 }

@@ -4,19 +4,18 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
-import com.mongodb.client.model.Accumulators;
-import com.mongodb.client.model.Aggregates;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.ReplaceOptions;
 import com.mongodb.client.model.Sorts;
 import org.bson.Document;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 
-import jp.tsunagu.bridge.link.MongoLinkLeases;
+import jp.tsunagu.bridge.link.LinkLeases;
 import jp.tsunagu.chat.realtime.RoomEventFeed;
 import jp.tsunagu.chat.realtime.RoomEventHub;
 import jp.tsunagu.chat.support.PeriodicRounds;
@@ -38,6 +37,7 @@ public final class NodeDirectory implements AutoCloseable {
     static final Duration FORGET_AFTER = Duration.ofDays(1);
 
     private final ReactiveMongoTemplate mongo;
+    private final LinkLeases leases;
     private final String node;
     private final RoomEventHub hub;
     private final RoomLinearizer linearizer;
@@ -49,9 +49,10 @@ public final class NodeDirectory implements AutoCloseable {
     private final PeriodicRounds rounds = new PeriodicRounds("node summary");
 
     /** @param feed the room event feed of several nodes, or null on one node */
-    public NodeDirectory(ReactiveMongoTemplate mongo, String node, RoomEventHub hub, RoomLinearizer linearizer,
-                         RoomEventFeed feed, Clock clock) {
+    public NodeDirectory(ReactiveMongoTemplate mongo, LinkLeases leases, String node, RoomEventHub hub,
+                         RoomLinearizer linearizer, RoomEventFeed feed, Clock clock) {
         this.mongo = mongo;
+        this.leases = leases;
         this.node = node;
         this.hub = hub;
         this.linearizer = linearizer;
@@ -96,17 +97,13 @@ public final class NodeDirectory implements AutoCloseable {
     /** Every node seen in the last day, with whether it is alive and the bridge links it holds. */
     public Mono<List<Map<String, Object>>> list() {
         Instant now = clock.instant();
-        Mono<Map<String, Integer>> leases = mongo.getCollection(MongoLinkLeases.COLLECTION)
-                .flatMapMany(c -> c.aggregate(List.of(
-                        Aggregates.match(Filters.gt("expiresAt", Date.from(now))),
-                        Aggregates.group("$owner", Accumulators.sum("links", 1)))))
-                .collectMap(d -> String.valueOf(d.get("_id")), d -> ((Number) d.get("links")).intValue())
-                .map(m -> (Map<String, Integer>) new HashMap<>(m));
+        Mono<Map<String, Long>> linksByNode = leases.holders().map(holders -> holders.values().stream()
+                .collect(Collectors.groupingBy(owner -> owner, Collectors.counting())));
         Mono<List<Document>> nodes = mongo.getCollection(COLLECTION)
                 .flatMapMany(c -> c.find(Filters.gt("seenAt", Date.from(now.minus(FORGET_AFTER)))).sort(Sorts.ascending("_id")))
                 .collectList();
-        return Mono.zip(nodes, leases).map(t -> t.getT1().stream().map(d -> {
-            Map<String, Object> view = new java.util.LinkedHashMap<>();
+        return Mono.zip(nodes, linksByNode).map(t -> t.getT1().stream().map(d -> {
+            Map<String, Object> view = new LinkedHashMap<>();
             view.put("node", d.getString("_id"));
             Instant seenAt = d.getDate("seenAt").toInstant();
             view.put("alive", !seenAt.isBefore(now.minus(ALIVE_WITHIN)));
@@ -116,7 +113,7 @@ public final class NodeDirectory implements AutoCloseable {
                     view.put(k, v instanceof Date date ? date.toInstant().toString() : v);
                 }
             });
-            view.put("bridgeLinksHeld", t.getT2().getOrDefault(d.getString("_id"), 0));
+            view.put("bridgeLinksHeld", t.getT2().getOrDefault(d.getString("_id"), 0L));
             return view;
         }).toList());
     }
