@@ -1,9 +1,7 @@
 package jp.tsunagu.bridge.link;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.bson.Document;
@@ -14,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
+import jp.tsunagu.chat.support.MovableClock;
 import jp.tsunagu.chat.support.TestMongo;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -25,7 +24,7 @@ class LinkLeasesTests {
 
     private static TestMongo db;
     private ReactiveMongoTemplate mongo;
-    private final MovableClock clock = new MovableClock();
+    private final MovableClock clock = new MovableClock(Instant.parse("2026-11-24T00:00:00Z"));
 
     @BeforeAll
     static void startMongo() {
@@ -108,29 +107,5 @@ class LinkLeasesTests {
                 .flatMap(i -> node("node-" + i).hold("contested"), nodes)
                 .collectList().block(Duration.ofSeconds(10));
         assertThat(results).containsOnlyOnce(true);
-    }
-
-    /** A clock the test moves; leases are judged against it. */
-    private static final class MovableClock extends Clock {
-        private Instant now = Instant.parse("2026-11-24T00:00:00Z");
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
     }
 }

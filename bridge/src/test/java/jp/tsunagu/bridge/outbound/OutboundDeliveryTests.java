@@ -7,8 +7,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -50,6 +48,7 @@ import jp.tsunagu.chat.room.CareRoom;
 import jp.tsunagu.chat.room.MongoRoomStore;
 import jp.tsunagu.chat.room.RoomKind;
 import jp.tsunagu.chat.support.Ids;
+import jp.tsunagu.chat.support.MovableClock;
 import jp.tsunagu.chat.support.RoomLinearizer;
 import jp.tsunagu.chat.support.TestMongo;
 import jp.tsunagu.connectors.mcs.McsConnector;
@@ -459,37 +458,5 @@ class OutboundDeliveryTests {
     /** The simulator's ids end in a counter; sorting by it is sorting by arrival. */
     private static long numeric(String id) {
         return Long.parseLong(id.replaceAll("\\D", ""));
-    }
-
-    /** A clock the test moves by hand (the retry schedule is minutes to hours). */
-    static final class MovableClock extends Clock {
-        private volatile Instant now;
-
-        MovableClock(Instant start) {
-            this.now = start;
-        }
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        void set(Instant at) {
-            now = at;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
     }
 }

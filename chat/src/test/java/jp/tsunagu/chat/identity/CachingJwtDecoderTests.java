@@ -3,7 +3,6 @@ package jp.tsunagu.chat.identity;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -12,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.security.oauth2.jwt.Jwt;
 import org.springframework.security.oauth2.jwt.ReactiveJwtDecoder;
 
+import jp.tsunagu.chat.support.MovableClock;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 
@@ -38,7 +38,7 @@ class CachingJwtDecoderTests {
     void aVerifiedTokenIsVerifiedOnceUntilItExpires() {
         Counting counting = new Counting();
         String token = issuer.mint(nurse, Duration.ofMinutes(5));
-        MovableClock clock = new MovableClock();
+        MovableClock clock = new MovableClock(Instant.now());
         CachingJwtDecoder decoder = new CachingJwtDecoder(counting, clock);
 
         for (int i = 0; i < 3; i++) {
@@ -48,28 +48,9 @@ class CachingJwtDecoderTests {
         assertThat(counting.calls).hasValue(1);
 
         // Past its expiry the memo no longer answers: the real decoder decides again.
-        clock.now = Instant.now().plus(Duration.ofMinutes(6));
+        clock.set(Instant.now().plus(Duration.ofMinutes(6)));
         StepVerifier.create(decoder.decode(token)).expectNextCount(1).verifyComplete();
         assertThat(counting.calls).hasValue(2);
-    }
-
-    private static final class MovableClock extends Clock {
-        Instant now = Instant.now();
-
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
     }
 
     @Test
