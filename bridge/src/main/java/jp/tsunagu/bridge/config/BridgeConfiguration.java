@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -45,12 +46,16 @@ import jp.tsunagu.chat.config.PublicPaths;
 import jp.tsunagu.chat.handler.AttachmentHandler;
 import jp.tsunagu.chat.handler.ExternalMessageHandler;
 import jp.tsunagu.chat.message.MessageStore;
+import jp.tsunagu.chat.realtime.MongoRoomEventLog;
+import jp.tsunagu.chat.realtime.StreamHandler;
 import jp.tsunagu.chat.room.RoomStore;
+import jp.tsunagu.chat.support.RoomLinearizer;
 import jp.tsunagu.connectors.mcs.McsConnectorFactory;
 import jp.tsunagu.connectors.mcs.McsConnectorProperties;
 import jp.tsunagu.connectors.sns.SnsConnector;
 import jp.tsunagu.connectors.webhook.WebhookConnector;
 import jp.tsunagu.connectors.webhook.WebhookConnectorConfig;
+import reactor.core.publisher.Mono;
 import tools.jackson.databind.json.JsonMapper;
 
 /** Wires the bridge: connector instances from configuration, stores, the importer, the poller, the admin API. */
@@ -164,12 +169,15 @@ public class BridgeConfiguration {
     }
 
     @Bean
-    OutboundDelivery outboundDelivery(RoomStore rooms, MessageStore messages, AttachmentStore attachments,
+    OutboundDelivery outboundDelivery(RoomStore rooms, RoomLinearizer linearizer, ObjectProvider<MongoRoomEventLog> eventLog,
+                                      MessageStore messages, AttachmentStore attachments,
                                       DeliveryHandler deliveries, BridgeIdStore ids, LinkStore links,
                                       DeadLetterStore deadLetters, HtmlSanitizer sanitizer, Clock clock,
                                       BridgeProperties properties) {
         BridgeProperties.Outbound o = properties.outbound();
-        return new OutboundDelivery(rooms, messages, attachments, deliveries, ids, links, deadLetters, sanitizer,
+        MongoRoomEventLog log = eventLog.getIfAvailable();
+        StreamHandler.StoredHead head = log == null ? room -> Mono.just(room.seq()) : log::storedHead;
+        return new OutboundDelivery(rooms, linearizer, head, messages, attachments, deliveries, ids, links, deadLetters, sanitizer,
                 new RetrySchedule(o.retrySteps(), o.giveUpAfter()), properties.attachmentMaxBytes().toBytes(), clock);
     }
 

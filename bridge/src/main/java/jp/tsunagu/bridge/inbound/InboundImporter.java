@@ -1,6 +1,7 @@
 package jp.tsunagu.bridge.inbound;
 
 import java.time.Clock;
+import java.util.Comparator;
 import java.util.Map;
 
 import jp.tsunagu.bridge.link.BridgeLink;
@@ -127,8 +128,13 @@ public final class InboundImporter {
         }
         // A post of the bridge whose answer was lost (crash, time-out) comes back before the bridge knows its id:
         // it is recognised by its content and mapped to the local message, never imported as someone else's.
+        // A local message already mapped to an external post (adopted by the outbound side) is not a candidate:
+        // one local message is at most one post there. Of identical awaiting messages, the oldest takes it.
         return messages.postsAwaitingConfirmation(link.roomId(), link.instanceId())
                 .filter(local -> OutboundRenderer.isPostOf(local, m.html(), SANITIZER))
+                .sort(Comparator.comparingLong(Message::seq))
+                .concatMap(local -> ids.outboundOf(link.instanceId(), local.id()).hasElement()
+                        .filter(mapped -> !mapped).map(x -> local))
                 .next()
                 .flatMap(local -> ids.insert(new BridgeId(BridgeId.idOf(link.instanceId(), m.id()), link.instanceId(),
                                 m.id(), local.id(), BridgeId.Direction.OUTBOUND, clock.instant()))

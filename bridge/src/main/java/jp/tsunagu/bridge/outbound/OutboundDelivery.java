@@ -26,7 +26,9 @@ import jp.tsunagu.chat.message.Delivery;
 import jp.tsunagu.chat.message.Message;
 import jp.tsunagu.chat.message.MessageStore;
 import jp.tsunagu.chat.message.Stamp;
+import jp.tsunagu.chat.realtime.StreamHandler;
 import jp.tsunagu.chat.room.RoomStore;
+import jp.tsunagu.chat.support.RoomLinearizer;
 import jp.tsunagu.chat.support.Ids;
 import jp.tsunagu.connectors.sns.ConnectorException;
 import jp.tsunagu.connectors.sns.ExternalMessage;
@@ -76,6 +78,8 @@ public final class OutboundDelivery {
     }
 
     private final RoomStore rooms;
+    private final RoomLinearizer linearizer;
+    private final StreamHandler.StoredHead storedHead;
     private final MessageStore messages;
     private final AttachmentStore attachments;
     private final DeliveryHandler deliveries;
@@ -87,10 +91,13 @@ public final class OutboundDelivery {
     private final long attachmentMaxBytes;
     private final Clock clock;
 
-    public OutboundDelivery(RoomStore rooms, MessageStore messages, AttachmentStore attachments,
+    public OutboundDelivery(RoomStore rooms, RoomLinearizer linearizer, StreamHandler.StoredHead storedHead,
+                            MessageStore messages, AttachmentStore attachments,
                             DeliveryHandler deliveries, BridgeIdStore ids, LinkStore links, DeadLetterStore deadLetters,
                             HtmlSanitizer sanitizer, RetrySchedule schedule, long attachmentMaxBytes, Clock clock) {
         this.rooms = rooms;
+        this.linearizer = linearizer;
+        this.storedHead = storedHead;
         this.messages = messages;
         this.attachments = attachments;
         this.deliveries = deliveries;
@@ -107,12 +114,18 @@ public final class OutboundDelivery {
      * Delivers what is due in the link's room, then moves the link's cursor. The cursor moves to the room's
      * sequence number as read <em>before</em> the first page: every change up to there was read by this drain
      * after it happened. A held-back message stops the drain and the cursor stays below it.
+     *
+     * <p>That number is the one up to which every change is stored ({@link StreamHandler.StoredHead}), read on
+     * the room's turn ({@link RoomLinearizer}). A post takes its number and is inserted on one turn, so the room's
+     * counter read between the two names a message not yet readable, and the cursor would pass it for good: read
+     * outside the turn, that lost a post under load (#13). With several nodes the turn only covers this node's
+     * writes; the room event log's head covers the others'.
      */
     public Mono<Drain> drain(BridgeLink link, SnsConnector connector) {
         Tally tally = new Tally();
-        return rooms.findById(link.roomId())
-                .flatMap(room -> page(link, connector, link.outboundSeq(), 0L, tally)
-                        .flatMap(blockedSeq -> advance(link, blockedSeq < 0 ? room.seq() : Math.min(room.seq(), blockedSeq - 1))))
+        return linearizer.run(link.roomId(), () -> rooms.findById(link.roomId()).flatMap(storedHead::of))
+                .flatMap(head -> page(link, connector, link.outboundSeq(), 0L, tally)
+                        .flatMap(blockedSeq -> advance(link, blockedSeq < 0 ? head : Math.min(head, blockedSeq - 1))))
                 .then(Mono.fromSupplier(tally::drain));
     }
 
@@ -256,14 +269,14 @@ public final class OutboundDelivery {
             List<Message.AttachmentRef> refs = m.attachments() == null ? List.of() : m.attachments();
             return Flux.fromIterable(refs).concatMap(ref -> {
                 if (ref.size() > attachmentMaxBytes) {
-                    notes.add("（添付「" + ref.name() + "」は大きすぎるため転送されませんでした）");
+                    notes.add(OutboundRenderer.tooLargeNote(ref.name()));
                     return Mono.empty();
                 }
                 return attachments.find(ref.id())
                         .flatMap(a -> connector.upload(a.name(), a.contentType(), a.size(), attachments.content(a.fileId())))
                         .map(uploaded -> uploaded.id())
                         .onErrorResume(ConnectorException.Rejected.class, e -> {
-                            notes.add("（添付「" + ref.name() + "」は転送できませんでした）");
+                            notes.add(OutboundRenderer.notForwardedNote(ref.name()));
                             return Mono.empty();
                         });
             }).collectList();

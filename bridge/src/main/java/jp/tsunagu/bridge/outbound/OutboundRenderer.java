@@ -27,12 +27,48 @@ public final class OutboundRenderer {
 
     /**
      * Whether an external message is the one the bridge posted for {@code local} (found after a lost answer): its
-     * text starts with the author line and the text, whitespace aside. The MCS profile has no idempotency key, so
-     * the content is the only link between the two.
+     * text is the author line and the text, whitespace aside, followed by nothing but the notes the bridge adds
+     * for attachments of that message it could not forward. The MCS profile has no idempotency key, so the content
+     * is the only link between the two, and it must be exact: a prefix test took 「ローカル10」 for the post of
+     * 「ローカル1」 and mapped one local message to another's external post, losing one and posting one twice (#13).
      */
     public static boolean isPostOf(Message local, String externalHtml, HtmlSanitizer sanitizer) {
         String expected = normalise(header(local.author()) + "\n" + local.text());
-        return normalise(sanitizer.toText(externalHtml)).startsWith(expected);
+        String there = normalise(sanitizer.toText(externalHtml));
+        if (!there.startsWith(expected)) {
+            return false;
+        }
+        String rest = there.substring(expected.length()).strip();
+        List<String> notes = new ArrayList<>();
+        if (local.attachments() != null) {
+            for (Message.AttachmentRef ref : local.attachments()) {
+                notes.add(normalise(tooLargeNote(ref.name())));
+                notes.add(normalise(notForwardedNote(ref.name())));
+            }
+        }
+        while (!rest.isEmpty()) {
+            String head = rest;
+            String note = notes.stream().filter(head::startsWith).findFirst().orElse(null);
+            if (note == null) {
+                return false;
+            }
+            // Each attachment adds at most one note.
+            int index = notes.indexOf(note);
+            notes.remove(index - index % 2 + 1);
+            notes.remove(index - index % 2);
+            rest = rest.substring(note.length()).strip();
+        }
+        return true;
+    }
+
+    /** The note in place of an attachment larger than the SNS accepts. */
+    static String tooLargeNote(String name) {
+        return "（添付「" + name + "」は大きすぎるため転送されませんでした）";
+    }
+
+    /** The note in place of an attachment the SNS refused or that could not be read. */
+    static String notForwardedNote(String name) {
+        return "（添付「" + name + "」は転送できませんでした）";
     }
 
     private static String normalise(String text) {

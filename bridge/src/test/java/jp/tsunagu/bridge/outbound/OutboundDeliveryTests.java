@@ -50,6 +50,7 @@ import jp.tsunagu.chat.room.RoomKind;
 import jp.tsunagu.chat.support.Ids;
 import jp.tsunagu.chat.support.MovableClock;
 import jp.tsunagu.chat.support.RoomLinearizer;
+import reactor.core.publisher.Mono;
 import jp.tsunagu.chat.support.TestMongo;
 import jp.tsunagu.connectors.mcs.McsConnector;
 import jp.tsunagu.connectors.mcs.McsConnectorFactory;
@@ -126,7 +127,7 @@ class OutboundDeliveryTests {
         ConnectorRegistry registry = new ConnectorRegistry(List.of(connector));
         linkHandler = new LinkHandler(links, rooms, registry, importer, clock);
         DeliveryHandler deliveries = new DeliveryHandler(rooms, messages, linearizer, events::add);
-        delivery = new OutboundDelivery(rooms, messages, attachments, deliveries, ids, links, deadLetters,
+        delivery = new OutboundDelivery(rooms, linearizer, room -> Mono.just(room.seq()), messages, attachments, deliveries, ids, links, deadLetters,
                 new HtmlSanitizer(), RetrySchedule.DEFAULT, 1024 * 1024, clock);
         poller = new InboundPoller(registry, links, importer, quarantine, new LinkTurns(), clock, Duration.ofSeconds(10));
     }
@@ -349,6 +350,87 @@ class OutboundDeliveryTests {
         assertThat(entry(m).externalId()).isEqualTo(sns.messages(f.pid).get(0).id());
         assertThat(entry(m).visibleState(reload(m).changeSeq())).isEqualTo(Delivery.State.DELIVERED);
         assertThat(ids.find(INSTANCE, entry(m).externalId()).block(WAIT).direction()).isEqualTo(BridgeId.Direction.OUTBOUND);
+    }
+
+    /**
+     * The interleaving behind #13: an early post that may have landed (here refused, so it stays "awaiting
+     * confirmation") must never be taken for a later post whose text it prefixes. Matching by prefix mapped the
+     * external post of 「ローカル10」 to 「ローカル1」: 10 was posted twice and 1 was marked as sent. Then a restart
+     * (a new delivery over the same database) with one more lost answer.
+     */
+    @Test
+    void anEarlierPostAwaitingConfirmationIsNeverTakenForALaterPostItsTextPrefixes() {
+        Fixture f = linkedRoom();
+        Message early = post(f.roomId, "ローカル1", null);
+        sns.failNext(1, 400);
+        drain(f);
+        assertThat(entry(early).postStartedAt()).as("refused, yet it may have landed").isNotNull();
+
+        List<Message> later = new ArrayList<>();
+        for (int i = 2; i <= 9; i++) {
+            later.add(post(f.roomId, "ローカル" + i, null));
+        }
+        drain(f);
+        Message ten = post(f.roomId, "ローカル10", null);
+        // 「ローカル10」 lands but its answer is lost; the inbound poll sees it before the next drain.
+        sns.delayNext(1, Duration.ofSeconds(4));
+        drain(f);
+        poller.pollOnce().block(WAIT);
+        clock.advance(Duration.ofSeconds(5));
+        drain(f);
+
+        Message eleven = post(f.roomId, "ローカル11", null);
+        delivery = new OutboundDelivery(rooms, linearizer, room -> Mono.just(room.seq()), messages, attachments,
+                new DeliveryHandler(rooms, messages, linearizer, events::add), ids, links, deadLetters,
+                new HtmlSanitizer(), RetrySchedule.DEFAULT, 1024 * 1024, clock);
+        sns.delayNext(1, Duration.ofSeconds(4));
+        drain(f);
+        poller.pollOnce().block(WAIT);
+        clock.advance(Duration.ofSeconds(5));
+        drain(f);
+
+        List<String> there = sns.messages(f.pid).stream().map(x -> x.body().substring(x.body().indexOf("<br>") + 4)).toList();
+        assertThat(there).containsExactlyInAnyOrder("ローカル2", "ローカル3", "ローカル4", "ローカル5", "ローカル6",
+                "ローカル7", "ローカル8", "ローカル9", "ローカル10", "ローカル11");
+        assertThat(entry(early).externalId()).as("never posted, so mapped to nothing").isNull();
+        assertThat(ids.outboundOf(INSTANCE, early.id()).blockOptional(WAIT)).isEmpty();
+        java.util.Set<String> externals = new java.util.HashSet<>();
+        for (Message m : concat(later, List.of(ten, eleven))) {
+            String x = entry(m).externalId();
+            assertThat(x).as(m.text()).isNotNull();
+            assertThat(externals.add(x)).as("one external post per local message: " + m.text()).isTrue();
+            assertThat(ids.find(INSTANCE, x).block(WAIT).localMessageId()).isEqualTo(m.id());
+        }
+    }
+
+    @Test
+    void aPostWhoseSeqIsTakenWhileADrainStartsIsNotPassedByTheCursor() throws Exception {
+        Fixture f = linkedRoom();
+        post(f.roomId, "先の投稿", null);
+        drain(f);
+        Map<String, Delivery> pending = Map.of(INSTANCE, Delivery.pending(clock.instant()));
+        reactor.core.publisher.Sinks.Empty<Void> release = reactor.core.publisher.Sinks.empty();
+        // A post has taken its number but is not inserted yet when the drain starts.
+        java.util.concurrent.CountDownLatch taken = new java.util.concurrent.CountDownLatch(1);
+        var posting = linearizer.run(f.roomId, () -> rooms.nextSeq(f.roomId).doOnNext(x -> taken.countDown())
+                .flatMap(seq -> release.asMono()
+                .then(messages.insert(new Message(Ids.newId(), f.roomId, seq, seq, Message.Change.CREATED, NURSE,
+                        "間に合った投稿", null, null, null, Priority.NORMAL, Message.Mentions.NONE, List.of(), List.of(),
+                        Map.of(), List.of(), clock.instant(), null, null, "h", null, pending))))).toFuture();
+        assertThat(taken.await(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        var draining = delivery.drain(links.findById(f.link.id()).block(WAIT), connector).toFuture();
+        release.tryEmitEmpty();
+        posting.join();
+        draining.join();
+        drain(f);
+        assertThat(sns.messages(f.pid)).extracting(McsSimulator.Message::body)
+                .anySatisfy(b -> assertThat(b).endsWith("間に合った投稿"));
+    }
+
+    private static <T> List<T> concat(List<T> a, List<T> b) {
+        List<T> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
     }
 
     @Test
