@@ -31,6 +31,14 @@ public final class LinkTurns implements AutoCloseable {
         return turns.run(linkId, () -> leases.hold(linkId).flatMap(held -> held ? task.get() : Mono.<T>empty()));
     }
 
+    /**
+     * Renews this node's lease on the link from within its task; false once another node holds it. A long task
+     * asks before each step with an effect elsewhere, since the lease taken at its start may have lapsed.
+     */
+    public Mono<Boolean> renew(String linkId) {
+        return leases.hold(linkId);
+    }
+
     /** Hands this node's links over at once (a clean shutdown) instead of after the lease time. */
     @Override
     public void close() {

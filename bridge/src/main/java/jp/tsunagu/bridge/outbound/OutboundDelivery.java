@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -122,15 +123,26 @@ public final class OutboundDelivery {
      * writes; the room event log's head covers the others'.
      */
     public Mono<Drain> drain(BridgeLink link, SnsConnector connector) {
+        return drain(link, connector, () -> Mono.just(true));
+    }
+
+    /**
+     * As {@link #drain(BridgeLink, SnsConnector)}, asking {@code stillOurs} before each message whether this node
+     * still holds the link (renewing its lease). A drain of a long backlog outlives the lease it started with;
+     * without asking, the node taking the link over and this one both posted the same messages (#13, seen in
+     * {@code BridgeFailoverIntegrationTests} on a loaded machine). On a no the drain stops there, cursor below.
+     */
+    public Mono<Drain> drain(BridgeLink link, SnsConnector connector, Supplier<Mono<Boolean>> stillOurs) {
         Tally tally = new Tally();
         return linearizer.run(link.roomId(), () -> rooms.findById(link.roomId()).flatMap(storedHead::of))
-                .flatMap(head -> page(link, connector, link.outboundSeq(), 0L, tally)
+                .flatMap(head -> page(link, connector, link.outboundSeq(), 0L, tally, stillOurs)
                         .flatMap(blockedSeq -> advance(link, blockedSeq < 0 ? head : Math.min(head, blockedSeq - 1))))
                 .then(Mono.fromSupplier(tally::drain));
     }
 
     /** Emits the seq of the message that held the room back, or -1 when everything changed was dealt with. */
-    private Mono<Long> page(BridgeLink link, SnsConnector connector, long cursor, long afterSeq, Tally tally) {
+    private Mono<Long> page(BridgeLink link, SnsConnector connector, long cursor, long afterSeq, Tally tally,
+                            Supplier<Mono<Boolean>> stillOurs) {
         return messages.changedSinceInCreationOrder(link.roomId(), cursor, afterSeq, PAGE).collectList()
                 .flatMap(batch -> {
                     if (batch.isEmpty()) {
@@ -138,18 +150,20 @@ public final class OutboundDelivery {
                     }
                     AtomicReference<Message> blocked = new AtomicReference<>();
                     return Flux.fromIterable(batch)
-                            .concatMap(m -> deliver(link, connector, m, tally).doOnNext(b -> {
-                                if (b) {
-                                    blocked.set(m);
-                                }
-                            }))
+                            .concatMap(m -> stillOurs.get()
+                                    .flatMap(ours -> ours ? deliver(link, connector, m, tally) : Mono.just(true))
+                                    .doOnNext(b -> {
+                                        if (b) {
+                                            blocked.set(m);
+                                        }
+                                    }))
                             .takeUntil(b -> b)
                             .then(Mono.defer(() -> {
                                 if (blocked.get() != null) {
                                     return Mono.just(blocked.get().seq());
                                 }
                                 return batch.size() < PAGE ? Mono.just(-1L)
-                                        : page(link, connector, cursor, batch.get(batch.size() - 1).seq(), tally);
+                                        : page(link, connector, cursor, batch.get(batch.size() - 1).seq(), tally, stillOurs);
                             }));
                 });
     }

@@ -107,7 +107,7 @@ public final class OutboundScheduler implements AutoCloseable {
         return linkTurns.run(linkId, () -> links.findById(linkId)
                 .filter(BridgeLink::active)
                 .flatMap(link -> registry.find(link.instanceId())
-                        .map(connector -> delivery.drain(link, connector))
+                        .map(connector -> delivery.drain(link, connector, () -> linkTurns.renew(linkId)))
                         .orElseGet(Mono::empty))
                 .doOnNext(d -> {
                     if (d.blockedUntil() != null) {
