@@ -39,23 +39,25 @@ public final class OutboundRenderer {
             return false;
         }
         String rest = there.substring(expected.length()).strip();
-        List<String> notes = new ArrayList<>();
-        if (local.attachments() != null) {
-            for (Message.AttachmentRef ref : local.attachments()) {
-                notes.add(normalise(tooLargeNote(ref.name())));
-                notes.add(normalise(notForwardedNote(ref.name())));
-            }
-        }
+        // Each attachment adds at most one note, in either wording.
+        List<Message.AttachmentRef> unnoted = new ArrayList<>(local.attachments() == null ? List.of() : local.attachments());
         while (!rest.isEmpty()) {
-            String head = rest;
-            String note = notes.stream().filter(head::startsWith).findFirst().orElse(null);
+            String note = null;
+            for (Message.AttachmentRef ref : unnoted) {
+                for (String candidate : List.of(normalise(tooLargeNote(ref.name())), normalise(notForwardedNote(ref.name())))) {
+                    if (rest.startsWith(candidate)) {
+                        note = candidate;
+                        unnoted.remove(ref);
+                        break;
+                    }
+                }
+                if (note != null) {
+                    break;
+                }
+            }
             if (note == null) {
                 return false;
             }
-            // Each attachment adds at most one note.
-            int index = notes.indexOf(note);
-            notes.remove(index - index % 2 + 1);
-            notes.remove(index - index % 2);
             rest = rest.substring(note.length()).strip();
         }
         return true;
