@@ -4,7 +4,6 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -46,7 +45,6 @@ import jp.tsunagu.chat.config.PublicPaths;
 import jp.tsunagu.chat.handler.AttachmentHandler;
 import jp.tsunagu.chat.handler.ExternalMessageHandler;
 import jp.tsunagu.chat.message.MessageStore;
-import jp.tsunagu.chat.realtime.MongoRoomEventLog;
 import jp.tsunagu.chat.realtime.StreamHandler;
 import jp.tsunagu.chat.room.RoomStore;
 import jp.tsunagu.chat.support.RoomLinearizer;
@@ -55,7 +53,6 @@ import jp.tsunagu.connectors.mcs.McsConnectorProperties;
 import jp.tsunagu.connectors.sns.SnsConnector;
 import jp.tsunagu.connectors.webhook.WebhookConnector;
 import jp.tsunagu.connectors.webhook.WebhookConnectorConfig;
-import reactor.core.publisher.Mono;
 import tools.jackson.databind.json.JsonMapper;
 
 /** Wires the bridge: connector instances from configuration, stores, the importer, the poller, the admin API. */
@@ -169,15 +166,13 @@ public class BridgeConfiguration {
     }
 
     @Bean
-    OutboundDelivery outboundDelivery(RoomStore rooms, RoomLinearizer linearizer, ObjectProvider<MongoRoomEventLog> eventLog,
+    OutboundDelivery outboundDelivery(RoomStore rooms, RoomLinearizer linearizer, StreamHandler.StoredHead storedHead,
                                       MessageStore messages, AttachmentStore attachments,
                                       DeliveryHandler deliveries, BridgeIdStore ids, LinkStore links,
                                       DeadLetterStore deadLetters, HtmlSanitizer sanitizer, Clock clock,
                                       BridgeProperties properties) {
         BridgeProperties.Outbound o = properties.outbound();
-        MongoRoomEventLog log = eventLog.getIfAvailable();
-        StreamHandler.StoredHead head = log == null ? room -> Mono.just(room.seq()) : log::storedHead;
-        return new OutboundDelivery(rooms, linearizer, head, messages, attachments, deliveries, ids, links, deadLetters, sanitizer,
+        return new OutboundDelivery(rooms, linearizer, storedHead, messages, attachments, deliveries, ids, links, deadLetters, sanitizer,
                 new RetrySchedule(o.retrySteps(), o.giveUpAfter()), properties.attachmentMaxBytes().toBytes(), clock);
     }
 

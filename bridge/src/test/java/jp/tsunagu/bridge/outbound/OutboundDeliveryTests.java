@@ -44,6 +44,7 @@ import jp.tsunagu.chat.message.MongoMessageStore;
 import jp.tsunagu.chat.message.Priority;
 import jp.tsunagu.chat.message.Stamp;
 import jp.tsunagu.chat.realtime.RoomEvent;
+import jp.tsunagu.chat.realtime.StreamHandler;
 import jp.tsunagu.chat.room.CareRoom;
 import jp.tsunagu.chat.room.MongoRoomStore;
 import jp.tsunagu.chat.room.RoomKind;
@@ -127,7 +128,7 @@ class OutboundDeliveryTests {
         ConnectorRegistry registry = new ConnectorRegistry(List.of(connector));
         linkHandler = new LinkHandler(links, rooms, registry, importer, clock);
         DeliveryHandler deliveries = new DeliveryHandler(rooms, messages, linearizer, events::add);
-        delivery = new OutboundDelivery(rooms, linearizer, room -> Mono.just(room.seq()), messages, attachments, deliveries, ids, links, deadLetters,
+        delivery = new OutboundDelivery(rooms, linearizer, StreamHandler.StoredHead.ONE_NODE, messages, attachments, deliveries, ids, links, deadLetters,
                 new HtmlSanitizer(), RetrySchedule.DEFAULT, 1024 * 1024, clock);
         poller = new InboundPoller(registry, links, importer, quarantine, new LinkTurns(), clock, Duration.ofSeconds(10));
     }
@@ -380,7 +381,7 @@ class OutboundDeliveryTests {
         drain(f);
 
         Message eleven = post(f.roomId, "ローカル11", null);
-        delivery = new OutboundDelivery(rooms, linearizer, room -> Mono.just(room.seq()), messages, attachments,
+        delivery = new OutboundDelivery(rooms, linearizer, StreamHandler.StoredHead.ONE_NODE, messages, attachments,
                 new DeliveryHandler(rooms, messages, linearizer, events::add), ids, links, deadLetters,
                 new HtmlSanitizer(), RetrySchedule.DEFAULT, 1024 * 1024, clock);
         sns.delayNext(1, Duration.ofSeconds(4));
@@ -507,7 +508,7 @@ class OutboundDeliveryTests {
                 null, null, "h", null, pending)))).block(WAIT);
     }
 
-    private void seq(String roomId, java.util.function.LongFunction<reactor.core.publisher.Mono<Message>> change) {
+    private void seq(String roomId, java.util.function.LongFunction<Mono<Message>> change) {
         linearizer.run(roomId, () -> rooms.nextSeq(roomId).flatMap(change::apply)).block(WAIT);
     }
 

@@ -248,10 +248,15 @@ public class ChatConfiguration {
     @Bean
     StreamHandler streamHandler(RoomAccess access, RoomStore rooms, MembershipStore memberships, MessageStore messages,
                                 ReadStore reads, RoomLinearizer linearizer, RoomEventHub hub,
-                                ObjectProvider<MongoRoomEventLog> eventLog) {
+                                StreamHandler.StoredHead storedHead) {
+        return new StreamHandler(access, rooms, memberships, messages, reads, linearizer, hub, storedHead);
+    }
+
+    /** Where a room's stored changes end; read by the stream replay and by the bridge's outbound cursor. */
+    @Bean
+    StreamHandler.StoredHead storedHead(ObjectProvider<MongoRoomEventLog> eventLog) {
         MongoRoomEventLog log = eventLog.getIfAvailable();
-        return log == null ? new StreamHandler(access, rooms, memberships, messages, reads, linearizer, hub)
-                : new StreamHandler(access, rooms, memberships, messages, reads, linearizer, hub, log::storedHead);
+        return log == null ? StreamHandler.StoredHead.ONE_NODE : log::storedHead;
     }
 
     @Bean

@@ -37,6 +37,9 @@ public final class StreamHandler {
      */
     @FunctionalInterface
     public interface StoredHead {
+        /** One node: every change up to the room's counter is stored once the room's turn is ours. */
+        StoredHead ONE_NODE = room -> Mono.just(room.seq());
+
         Mono<Long> of(CareRoom room);
     }
 
@@ -54,12 +57,6 @@ public final class StreamHandler {
     private final RoomLinearizer linearizer;
     private final RoomEventHub hub;
     private final StoredHead storedHead;
-
-    /** One node: every change up to the room's counter is stored once the room's turn is ours. */
-    public StreamHandler(RoomAccess access, RoomStore rooms, MembershipStore memberships, MessageStore messages,
-                         ReadStore reads, RoomLinearizer linearizer, RoomEventHub hub) {
-        this(access, rooms, memberships, messages, reads, linearizer, hub, room -> Mono.just(room.seq()));
-    }
 
     public StreamHandler(RoomAccess access, RoomStore rooms, MembershipStore memberships, MessageStore messages,
                          ReadStore reads, RoomLinearizer linearizer, RoomEventHub hub, StoredHead storedHead) {
