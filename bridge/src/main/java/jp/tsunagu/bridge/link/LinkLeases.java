@@ -30,8 +30,8 @@ public interface LinkLeases {
     };
 
     /**
-     * Takes or renews this node's lease on the link. True when this node holds it now (for the lease time from
-     * now); false when another node holds an unexpired lease.
+     * Takes or renews this node's lease on the link. True when this node holds it now and for at least two thirds
+     * of the lease time from now; false when another node holds an unexpired lease.
      */
     Mono<Boolean> hold(String linkId);
 

@@ -66,6 +66,41 @@ class LinkLeasesTests {
     }
 
     @Test
+    void aRenewalSoonAfterTheLastWriteIsAnsweredWithoutWritingAndTheLeaseNeverLapsesMeanwhile() {
+        MongoLinkLeases a = node("node-a");
+        MongoLinkLeases b = node("node-b");
+        Instant start = clock.instant();
+        StepVerifier.create(a.hold("link-1")).expectNext(true).verifyComplete();
+
+        clock.advance(TTL.dividedBy(3).minusSeconds(1));
+        StepVerifier.create(a.hold("link-1")).as("within a third: from memory").expectNext(true).verifyComplete();
+        assertThat(expiresAt("link-1")).as("not written again").isEqualTo(start.plus(TTL));
+        StepVerifier.create(b.hold("link-1")).expectNext(false).verifyComplete();
+
+        clock.advance(Duration.ofSeconds(1));
+        StepVerifier.create(a.hold("link-1")).as("a third on: written").expectNext(true).verifyComplete();
+        assertThat(expiresAt("link-1")).isEqualTo(clock.instant().plus(TTL));
+    }
+
+    @Test
+    void aNodeThatLostOrReleasedALinkAsksTheDatabaseAgain() {
+        MongoLinkLeases a = node("node-a");
+        MongoLinkLeases b = node("node-b");
+        StepVerifier.create(a.hold("link-1")).expectNext(true).verifyComplete();
+        StepVerifier.create(a.releaseAll()).verifyComplete();
+        StepVerifier.create(b.hold("link-1")).expectNext(true).verifyComplete();
+        StepVerifier.create(a.hold("link-1")).as("released: not answered from memory").expectNext(false).verifyComplete();
+
+        clock.advance(TTL.plusSeconds(1)); // node-b is gone; node-a takes the link back
+        StepVerifier.create(a.hold("link-1")).expectNext(true).verifyComplete();
+    }
+
+    private Instant expiresAt(String linkId) {
+        return mongo.findById(linkId, Document.class, MongoLinkLeases.COLLECTION)
+                .map(d -> d.getDate("expiresAt").toInstant()).block(Duration.ofSeconds(5));
+    }
+
+    @Test
     void administratorsSeeWhichNodeWorksEachLinkAndNoneForALapsedLease() {
         MongoLinkLeases a = node("node-a");
         MongoLinkLeases b = node("node-b");

@@ -30,6 +30,7 @@ import org.springframework.data.mongodb.core.query.Update;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import jp.tsunagu.bridge.link.LinkHandler;
+import jp.tsunagu.bridge.link.LinkTurns;
 import jp.tsunagu.bridge.link.MongoLinkLeases;
 import jp.tsunagu.chat.api.Requests;
 import jp.tsunagu.chat.handler.MessageHandler;
@@ -89,6 +90,10 @@ class BridgeFailoverIntegrationTests {
                         .set("expiresAt", given), MongoLinkLeases.COLLECTION).block(WAIT);
                 awaitTrue(() -> lease(mongo, link.id()).getDate("expiresAt").toInstant().isAfter(given),
                         "node A renews the link's lease");
+                // Node B may have held the link since it was made; it answers renewals from memory for a third of the
+                // lease time, so wait until it asks the database again and sees the link is A's.
+                LinkTurns turnsOfB = nodeB.getBean(LinkTurns.class);
+                awaitTrue(() -> !turnsOfB.renew(link.id()).block(WAIT), "node B sees the link is node A's");
 
                 // A slow SNS (0.1 s a call) keeps node A behind, so it dies in the middle of the backlog.
                 sns.delayNext(100_000, Duration.ofMillis(100));
