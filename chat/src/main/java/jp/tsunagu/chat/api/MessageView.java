@@ -19,7 +19,34 @@ public record MessageView(String id, String roomId, long seq, long changeSeq, Au
                           String html, String parentId, String threadRootId, String priority, MentionsView mentions,
                           List<AttachmentView> attachments, List<StampView> stamps, Instant createdAt,
                           Instant editedAt, int editCount, DeletionView deleted, OriginView origin,
-                          List<DeliveryView> delivery, ExcerptCardView excerpt) {
+                          List<DeliveryView> delivery, ExcerptCardView excerpt, RequestView request) {
+
+    /**
+     * The request (依頼) a message carries. {@code dueAt} is in Japan time. {@code assigneeIds} are the members
+     * the named {@code assignees} reached when it was made; {@code history} is every state it has been in, with
+     * who and when ({@code note}: the completion note or the reason for declining). Whether it is overdue depends
+     * on the moment of reading: lists say so ({@code overdue}); a client compares {@code dueAt} with its clock.
+     */
+    public record RequestView(KindView kind, AssigneesView assignees, List<String> assigneeIds, String requesterId,
+                              java.time.OffsetDateTime dueAt, String state, List<TransitionView> history) {
+
+        public record KindView(String code, String label) {
+        }
+
+        public record AssigneesView(List<String> users, List<String> professions, List<String> facilities) {
+        }
+
+        public record TransitionView(String state, String by, Instant at, String note) {
+        }
+
+        static RequestView of(jp.tsunagu.chat.message.CareRequest r) {
+            return new RequestView(new KindView(r.kind().code(), r.kind().label()),
+                    new AssigneesView(r.assignees().users(), r.assignees().professions(), r.assignees().facilities()),
+                    r.assigneeIds(), r.requesterId(), r.dueAt().atZone(jp.tsunagu.chat.consent.RecordReader.JAPAN).toOffsetDateTime(),
+                    r.state().code(), r.history().stream()
+                            .map(t -> new TransitionView(t.state().code(), t.by(), t.at(), t.note())).toList());
+        }
+    }
 
     /**
      * An excerpt card's references, the same for every reader; the data is read per reader from
@@ -111,6 +138,7 @@ public record MessageView(String id, String roomId, long seq, long changeSeq, Au
                 DeliveryView.of(m),
                 m.excerpt() == null ? null : new ExcerptCardView(m.excerpt().grantId(), m.excerpt().kind(),
                         m.excerpt().categories(), m.excerpt().days(), m.excerpt().codes(), m.excerpt().grantState(),
-                        "/api/v1/rooms/" + m.roomId() + "/messages/" + m.id() + "/excerpt"));
+                        "/api/v1/rooms/" + m.roomId() + "/messages/" + m.id() + "/excerpt"),
+                m.request() == null || m.isDeleted() ? null : RequestView.of(m.request()));
     }
 }

@@ -49,8 +49,39 @@ public final class Requests {
      */
     public record PostMessage(@Size(max = MAX_TEXT) String text, @Size(max = MAX_HTML) String html, String parentId,
                               String priority, @Valid MentionsInput mentions,
-                              @Size(max = MAX_ATTACHMENTS) List<String> attachmentIds) {
+                              @Size(max = MAX_ATTACHMENTS) List<String> attachmentIds, @Valid RequestInput request) {
+
+        /** A post that carries no request. */
+        public PostMessage(String text, String html, String parentId, String priority, MentionsInput mentions,
+                           List<String> attachmentIds) {
+            this(text, html, parentId, priority, mentions, attachmentIds, null);
+        }
     }
+
+    /**
+     * A request (依頼) made with a post or added to one's message. {@code kind}: visit_arrangement (訪問調整),
+     * prescription_change (処方変更), report (報告依頼) or other (その他). {@code dueAt}: an ISO-8601 date-time; without
+     * an offset it is Japan time ({@code 2026-12-05T17:00} is 17:00 JST). A request without a due time is a
+     * mention, so it is required.
+     */
+    public record RequestInput(String kind, @Valid AssigneesInput assignees, String dueAt) {
+    }
+
+    /** Members by id, or every member of a profession ({@code nurse}, 看護師) or facility of the room. */
+    public record AssigneesInput(@Size(max = MAX_MENTIONS) List<String> users,
+                                 @Size(max = MAX_MENTIONS) List<String> professions,
+                                 @Size(max = MAX_MENTIONS) List<String> facilities) {
+    }
+
+    /**
+     * Moves a request: {@code accept} (承知) or {@code complete} (完了, optional {@code note}) or {@code decline}
+     * ({@code note} is the reason, required) by an assignee; {@code cancel} by the requester.
+     */
+    public record RequestAction(String action, @Size(max = MAX_NOTE) String note) {
+    }
+
+    /** A completion note or a reason for declining says what happened, not the whole report. */
+    public static final int MAX_NOTE = 1_000;
 
     public record MentionsInput(@Size(max = MAX_MENTIONS) List<String> users,
                                 @Size(max = MAX_MENTIONS) List<String> facilities, Boolean room) {

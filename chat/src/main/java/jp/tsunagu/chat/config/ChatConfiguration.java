@@ -22,6 +22,7 @@ import org.springframework.web.reactive.result.method.annotation.ArgumentResolve
 
 import jp.tsunagu.chat.api.AttachmentController;
 import jp.tsunagu.chat.api.MessageController;
+import jp.tsunagu.chat.api.RequestController;
 import jp.tsunagu.chat.api.RoomController;
 import jp.tsunagu.chat.api.StreamController;
 import jp.tsunagu.chat.attachment.AttachmentStore;
@@ -31,6 +32,7 @@ import jp.tsunagu.chat.handler.AttachmentHandler;
 import jp.tsunagu.chat.handler.DeliveryHandler;
 import jp.tsunagu.chat.handler.ExternalMessageHandler;
 import jp.tsunagu.chat.handler.MessageHandler;
+import jp.tsunagu.chat.handler.RequestHandler;
 import jp.tsunagu.chat.handler.RoomAccess;
 import jp.tsunagu.chat.handler.RoomHandler;
 import jp.tsunagu.chat.handler.TimelineHandler;
@@ -217,6 +219,19 @@ public class ChatConfiguration {
                                   RoomEventPublisher events, HtmlSanitizer sanitizer, Clock clock, ChatProperties properties) {
         return new MessageHandler(rooms, memberships, messages, reads, attachments, access, linearizer, events, sanitizer,
                 clock, properties.roomQueueLimit(), properties.roomBusyRetryAfter());
+    }
+
+    @Bean
+    RequestHandler requestHandler(RoomStore rooms, MembershipStore memberships, MessageStore messages, RoomAccess access,
+                                  RoomLinearizer linearizer, RoomEventPublisher events, Clock clock,
+                                  ChatProperties properties) {
+        return new RequestHandler(rooms, memberships, messages, access, linearizer, events, clock,
+                properties.roomQueueLimit(), properties.roomBusyRetryAfter());
+    }
+
+    @Bean
+    RequestController requestController(RequestHandler requests) {
+        return new RequestController(requests);
     }
 
     /** Imports from external SNS; used by the bridge, which is trusted (no membership check). */

@@ -52,6 +52,12 @@ public final class MongoIndexes implements InitializingBean {
                 mongo.indexOps(CareRoom.class).createIndex(new Index().on("archivedAt", Sort.Direction.ASC).sparse()),
                 mongo.indexOps(Attachment.class).createIndex(new Index().on("roomId", Sort.Direction.ASC)),
                 mongo.indexOps(Message.class).createIndex(new Index().on("excerpt.grantId", Sort.Direction.ASC).sparse()),
+                // The request lists (and the inbox): asked of me or made by me, soonest due first. Sparse: only
+                // messages that carry a request have the fields.
+                mongo.indexOps(Message.class).createIndex(new Index().on("request.assigneeIds", Sort.Direction.ASC)
+                        .on("request.dueAt", Sort.Direction.ASC).on("_id", Sort.Direction.ASC).sparse()),
+                mongo.indexOps(Message.class).createIndex(new Index().on("request.requesterId", Sort.Direction.ASC)
+                        .on("request.dueAt", Sort.Direction.ASC).on("_id", Sort.Direction.ASC).sparse()),
                 mongo.indexOps(ConsentGrant.class).createIndex(new Index().on("grantId", Sort.Direction.ASC).on("version", Sort.Direction.DESC)),
                 mongo.indexOps(ConsentGrant.class).createIndex(new Index().on("roomId", Sort.Direction.ASC)),
                 mongo.indexOps(ConsentGrant.class).createIndex(new Index().on("status", Sort.Direction.ASC).on("validUntil", Sort.Direction.ASC)),

@@ -17,6 +17,7 @@ import jp.tsunagu.chat.api.Requests;
 import jp.tsunagu.chat.attachment.Attachment;
 import jp.tsunagu.chat.attachment.AttachmentStore;
 import jp.tsunagu.chat.identity.CareUser;
+import jp.tsunagu.chat.message.CareRequest;
 import jp.tsunagu.chat.message.Delivery;
 import jp.tsunagu.chat.message.Message;
 import jp.tsunagu.chat.message.MessageStore;
@@ -50,6 +51,7 @@ public final class MessageHandler {
 
     private final RoomStore rooms;
     private final MentionResolver mentionResolver;
+    private final RequestAssignees requestAssignees;
     private final MessageStore messages;
     private final ReadStore reads;
     private final AttachmentStore attachments;
@@ -80,6 +82,7 @@ public final class MessageHandler {
         this.roomBusyRetryAfter = roomBusyRetryAfter;
         this.rooms = rooms;
         this.mentionResolver = new MentionResolver(memberships);
+        this.requestAssignees = new RequestAssignees(memberships);
         this.messages = messages;
         this.reads = reads;
         this.attachments = attachments;
@@ -124,8 +127,11 @@ public final class MessageHandler {
                 : new Message.Mentions(userIds("mentions.users", mentionsIn.users()),
                         userIds("mentions.facilities", mentionsIn.facilities()), Boolean.TRUE.equals(mentionsIn.room()));
         String key = idempotencyKey(idempotencyKey);
+        RequestAssignees.Draft draft = request.request() == null ? null
+                : RequestAssignees.draft(request.request(), clock.instant());
         String requestHash = Ids.derived(content.text(), Objects.toString(content.html()), Objects.toString(parentId),
-                priority.name(), mentions.toString(), attachmentIds.toString(), Objects.toString(excerpt));
+                priority.name(), mentions.toString(), attachmentIds.toString(), Objects.toString(excerpt),
+                Objects.toString(draft));
         String id = key == null ? Ids.newId() : Ids.derived("message", user.id(), key);
 
         // Membership is checked first (404 for non-members); whether the room still exists and is not archived
@@ -133,7 +139,7 @@ public final class MessageHandler {
         return turn(roomId, () -> access.requireMembership(user, roomId)
                 .flatMap(member -> {
                     Mono<Posted> fresh = Mono.defer(() -> create(user, roomId, member, id, content, priority, parentId,
-                            attachmentIds, mentions, requestHash, excerpt));
+                            attachmentIds, mentions, requestHash, excerpt, draft));
                     // Without a key the id is a new ObjectId that cannot exist yet: looking it up would only cost
                     // a database round trip on the room's turn (measured with the load tool, docs/BENCHMARKS.md).
                     return key == null ? fresh : messages.findById(id)
@@ -153,7 +159,8 @@ public final class MessageHandler {
 
     private Mono<Posted> create(CareUser user, String roomId, Membership member, String id, Content content,
                                 Priority priority, String parentId, List<String> attachmentIds,
-                                Message.Mentions mentions, String requestHash, Message.Excerpt excerpt) {
+                                Message.Mentions mentions, String requestHash, Message.Excerpt excerpt,
+                                RequestAssignees.Draft draft) {
         Mono<String> threadRoot = parentId == null ? Mono.just("") : messages.findById(parentId)
                 .filter(p -> p.roomId().equals(roomId))
                 .switchIfEmpty(Mono.error(() -> ApiException.unprocessable("parentId", "no such message in this room")))
@@ -167,14 +174,18 @@ public final class MessageHandler {
                         .map(MessageHandler::ref))
                 .collectList();
         Mono<List<String>> mentioned = resolveMentions(roomId, user.id(), mentions);
-        return Mono.zip(threadRoot, refs, mentioned)
+        Instant asked = clock.instant();
+        Mono<java.util.Optional<CareRequest>> careRequest = draft == null
+                ? Mono.just(java.util.Optional.empty())
+                : requestAssignees.resolve(roomId, user.id(), draft, asked).map(java.util.Optional::of);
+        return Mono.zip(threadRoot, refs, mentioned, careRequest)
                 .flatMap(t -> access.nextSeqForWrite(roomId).flatMap(taken -> {
                     Instant now = clock.instant();
                     long seq = taken.seq();
                     Message m = new Message(id, roomId, seq, seq, Message.Change.CREATED, author(member),
                             content.text(), content.html(), parentId, t.getT1().isEmpty() ? null : t.getT1(), priority,
                             mentions, t.getT3(), t.getT2(), Map.of(), List.of(), now, null, null, requestHash, null,
-                            pendingDeliveries(taken.bridges(), now), null, excerpt);
+                            pendingDeliveries(taken.bridges(), now), null, excerpt, t.getT4().orElse(null));
                     return insertCreated(m);
                 }))
                 .map(view -> new Posted(view, false));
@@ -305,6 +316,18 @@ public final class MessageHandler {
                     List<String> current = m.stamps() == null ? List.of() : m.stamps().getOrDefault(stamp.code(), List.of());
                     if (current.contains(user.id()) == add) {
                         return Mono.just(MessageView.of(m));
+                    }
+                    CareRequest request = m.request();
+                    CareRequest.State moved = add && request != null
+                            ? request.movedBy(stamp, user.id()) : null;
+                    if (moved != null) {
+                        // An assignee's 承知 or 完了 is the request's move: the stamp and the new state in one write.
+                        return rooms.nextSeq(roomId)
+                                .flatMap(seq -> messages.changeRequest(messageId, request.state(),
+                                        request.moved(moved, user.id(), clock.instant(), null), stamp, user.id(), seq))
+                                .map(changed -> publish("request.changed", changed))
+                                .switchIfEmpty(Mono.error(() -> ApiException.conflict("request-state",
+                                        "the request changed meanwhile; read it again")));
                     }
                     return rooms.nextSeq(roomId)
                             .flatMap(seq -> messages.stamp(messageId, stamp, user.id(), add, seq))

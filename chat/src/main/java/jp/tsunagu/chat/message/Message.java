@@ -26,6 +26,8 @@ import jp.tsunagu.chat.identity.Profession;
  * @param delivery per bridged connector instance, how the message stands there (written by the bridge)
  * @param externalStamps stamp code to how many people of an external SNS gave it there (counts only: they are not
  *                       local people), without the bridge's own integration account; null or empty when none
+ * @param excerpt the references of an excerpt card; null for other messages
+ * @param request the request (依頼) the message carries; null when it carries none
  */
 @Document("messages")
 public record Message(@Id String id, String roomId, long seq, long changeSeq, Change lastChange, Author author,
@@ -33,7 +35,19 @@ public record Message(@Id String id, String roomId, long seq, long changeSeq, Ch
                      Mentions mentions, List<String> mentionedUserIds, List<AttachmentRef> attachments,
                      Map<String, List<String>> stamps, List<Edit> edits, Instant createdAt, Instant editedAt,
                      Deletion deleted, String requestHash, Origin origin,
-                     Map<String, Delivery> delivery, Map<String, Integer> externalStamps, Excerpt excerpt) {
+                     Map<String, Delivery> delivery, Map<String, Integer> externalStamps, Excerpt excerpt,
+                     CareRequest request) {
+
+    /** A message that carries no request. */
+    public Message(String id, String roomId, long seq, long changeSeq, Change lastChange, Author author, String text,
+                   String html, String parentId, String threadRootId, Priority priority, Mentions mentions,
+                   List<String> mentionedUserIds, List<AttachmentRef> attachments, Map<String, List<String>> stamps,
+                   List<Edit> edits, Instant createdAt, Instant editedAt, Deletion deleted, String requestHash,
+                   Origin origin, Map<String, Delivery> delivery, Map<String, Integer> externalStamps, Excerpt excerpt) {
+        this(id, roomId, seq, changeSeq, lastChange, author, text, html, parentId, threadRootId, priority, mentions,
+                mentionedUserIds, attachments, stamps, edits, createdAt, editedAt, deleted, requestHash, origin,
+                delivery, externalStamps, excerpt, null);
+    }
 
     /** A message that is no excerpt card. */
     public Message(String id, String roomId, long seq, long changeSeq, Change lastChange, Author author, String text,
@@ -62,7 +76,9 @@ public record Message(@Id String id, String roomId, long seq, long changeSeq, Ch
         /** The send status to a bridged SNS changed ({@link Delivery}); the content did not. */
         DELIVERY,
         /** The consent behind an excerpt card changed (revoked, expired, renewed): readers must read it again. */
-        EXCERPT
+        EXCERPT,
+        /** The request the message carries was made or moved ({@link CareRequest}). */
+        REQUEST
     }
 
     public record Author(String userId, String displayName, Profession profession, String facilityId,

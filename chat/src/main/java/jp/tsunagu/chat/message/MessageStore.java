@@ -27,6 +27,33 @@ public interface MessageStore {
     /** Adds or removes one user's stamp; empty if it was already in that state. */
     Mono<Message> stamp(String id, Stamp stamp, String userId, boolean add, long changeSeq);
 
+    /**
+     * Sets the request a message carries, if it is still in state {@code from} (null: if it carries none), with
+     * {@link Message.Change#REQUEST}; with {@code stamp}, gives {@code stampedBy}'s stamp in the same write (an
+     * assignee's 承知 or 完了 is the request's move). Empty if the message is deleted or the request has moved.
+     */
+    Mono<Message> changeRequest(String id, CareRequest.State from, CareRequest next, Stamp stamp, String stampedBy,
+                                long changeSeq);
+
+    /**
+     * Requests in the given rooms, soonest due first ({@code dueAt}, then id), after the cursor; deleted messages
+     * are left out.
+     */
+    Flux<Message> requests(RequestQuery query);
+
+    /**
+     * @param assigneeId requests asking this user, or null
+     * @param requesterId requests this user made, or null
+     * @param states the states wanted
+     * @param overdueAt also (or only, with no states) active requests due before this time; null for none
+     * @param dueBefore only requests due before this time; null for any
+     * @param after the last item of the previous page (its due time and id); null from the start
+     */
+    record RequestQuery(java.util.Collection<String> roomIds, String assigneeId, String requesterId,
+                        java.util.Set<CareRequest.State> states, Instant overdueAt, Instant dueBefore, Cursor after,
+                        int limit) {
+    }
+
     /** Replaces the counts of stamps given on an external SNS ({@link Message#externalStamps()}); empty if deleted. */
     Mono<Message> externalStamps(String id, java.util.Map<String, Integer> counts, long changeSeq);
 

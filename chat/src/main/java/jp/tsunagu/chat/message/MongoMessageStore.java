@@ -1,6 +1,8 @@
 package jp.tsunagu.chat.message;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.springframework.data.domain.Sort;
 import org.springframework.data.mongodb.core.FindAndModifyOptions;
@@ -79,6 +81,49 @@ public final class MongoMessageStore implements MessageStore {
         Update u = add ? new Update().addToSet(field, userId) : new Update().pull(field, userId);
         return mongo.findAndModify(Query.query(c),
                 u.set("changeSeq", changeSeq).set("lastChange", Message.Change.STAMPED), RETURN_NEW, Message.class);
+    }
+
+    @Override
+    public Mono<Message> changeRequest(String id, CareRequest.State from, CareRequest next, Stamp stamp,
+                                       String stampedBy, long changeSeq) {
+        Criteria c = where("_id").is(id).and("deleted").is(null);
+        c = from == null ? c.and("request").is(null) : c.and("request.state").is(from);
+        Update u = new Update().set("request", next).set("changeSeq", changeSeq).set("lastChange", Message.Change.REQUEST);
+        if (stamp != null) {
+            u.addToSet("stamps." + stamp.code(), stampedBy);
+        }
+        return mongo.findAndModify(Query.query(c), u, RETURN_NEW, Message.class);
+    }
+
+    @Override
+    public Flux<Message> requests(RequestQuery q) {
+        Criteria c = where("roomId").in(q.roomIds()).and("deleted").is(null);
+        if (q.assigneeId() != null) {
+            c = c.and("request.assigneeIds").is(q.assigneeId());
+        }
+        if (q.requesterId() != null) {
+            c = c.and("request.requesterId").is(q.requesterId());
+        }
+        List<Criteria> all = new ArrayList<>();
+        List<Criteria> wanted = new ArrayList<>();
+        if (!q.states().isEmpty()) {
+            wanted.add(where("request.state").in(q.states()));
+        }
+        if (q.overdueAt() != null) {
+            wanted.add(where("request.state").in(CareRequest.State.OPEN, CareRequest.State.ACCEPTED)
+                    .and("request.dueAt").lt(q.overdueAt()));
+        }
+        all.add(new Criteria().orOperator(wanted));
+        if (q.dueBefore() != null) {
+            all.add(where("request.dueAt").lt(q.dueBefore()));
+        }
+        if (q.after() != null) {
+            all.add(new Criteria().orOperator(where("request.dueAt").gt(q.after().at()),
+                    where("request.dueAt").is(q.after().at()).and("_id").gt(q.after().id())));
+        }
+        c = c.andOperator(all);
+        return mongo.find(Query.query(c).with(Sort.by(Sort.Order.asc("request.dueAt"), Sort.Order.asc("_id")))
+                .limit(q.limit()), Message.class);
     }
 
     @Override

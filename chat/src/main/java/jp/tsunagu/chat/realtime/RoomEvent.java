@@ -10,7 +10,8 @@ import jp.tsunagu.chat.api.RoomView;
 /**
  * One change in a room as clients receive it on WebSocket and SSE alike. Exactly one of the payload
  * fields is set, matching {@code type}:
- * {@code message.created|edited|deleted|stamped} → {@code message}; {@code member.joined|updated|removed}
+ * {@code message.created|edited|deleted|stamped} and {@code request.changed} (the request a message carries was
+ * made or moved) → {@code message}; {@code member.joined|updated|removed}
  * → {@code member}; {@code read} → {@code read}; {@code room.archived} → {@code room}.
  *
  * <p>{@code seq} is the room's sequence number of the change. Replays after a reconnect carry the current

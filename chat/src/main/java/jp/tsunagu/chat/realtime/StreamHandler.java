@@ -149,6 +149,7 @@ public final class StreamHandler {
             case STAMPED -> "message.stamped";
             case DELIVERY -> "message.delivery";
             case EXCERPT -> "message.excerpt";
+            case REQUEST -> "request.changed";
         };
     }
 

@@ -128,6 +128,12 @@ class AuthorizationMatrixIntegrationTests extends IntegrationTestSupport {
                 row(Endpoint.TAKE_BACK_STAMP,             200,  200,   404,     200,    200,   401,    401),
                 row(Endpoint.MARK_READ,                   200,  200,   404,     200,    200,   401,    401),
                 row(Endpoint.MENTIONS,                    200,  200,   200,     200,    200,   401,    401),
+                row(Endpoint.ADD_REQUEST_TO_OWN_MESSAGE,  200,  200,   404,     200,    200,   401,    401),
+                row(Endpoint.ACCEPT_REQUEST_ASKING_ME,    200,  200,   404,     200,    200,   401,    401),
+                // The nurse made this request of the doctor: she may cancel it, nobody here may accept it.
+                row(Endpoint.ACCEPT_REQUEST_ASKING_OTHERS, 403, 403,   404,     403,    403,   401,    401),
+                row(Endpoint.CANCEL_OTHERS_REQUEST,       403,  403,   404,     403,    403,   401,    401),
+                row(Endpoint.LIST_REQUESTS,               200,  200,   200,     200,    200,   401,    401),
                 row(Endpoint.UPLOAD,                      201,  201,   404,     201,    201,   401,    401),
                 row(Endpoint.DOWNLOAD,                    200,  200,   404,     200,    200,   401,    401),
                 row(Endpoint.THUMBNAIL,                   200,  200,   404,     200,    200,   401,    401),
@@ -424,6 +430,48 @@ class AuthorizationMatrixIntegrationTests extends IntegrationTestSupport {
         MENTIONS((f, c) -> cl -> get(cl, "/api/v1/mentions"), readOnly((f, c, r) ->
                 assertThat(r.map()).containsKey("items"))),
 
+        ADD_REQUEST_TO_OWN_MESSAGE((f, c) -> {
+            String id = f.ownMessageId(c);
+            return cl -> send(cl, HttpMethod.PUT, "/api/v1/rooms/{r}/messages/{m}/request", Map.of("kind", "report",
+                    "assignees", Map.of("users", List.of(f.team.doctor().id())), "dueAt", tomorrow()), f.roomId(), id);
+        }, (f, c, r, before, after) -> {
+            assertThat(path(r.map(), "request", "state")).isEqualTo("open");
+            assertThat(path(message(after, f.ownMessageId(c)), "request", "assigneeIds"))
+                    .isEqualTo(List.of(f.team.doctor().id()));
+        }),
+
+        ACCEPT_REQUEST_ASKING_ME((f, c) -> {
+            String id = f.doctorRequestId();
+            return cl -> send(cl, HttpMethod.POST, "/api/v1/rooms/{r}/messages/{m}/request/actions",
+                    Map.of("action", "accept"), f.roomId(), id);
+        }, (f, c, r, before, after) -> {
+            assertThat(path(message(after, f.doctorRequestId()), "request", "state")).isEqualTo("accepted");
+            assertThat(stampUsers(message(after, f.doctorRequestId()), "accepted")).containsExactly(f.userId(c));
+        }),
+
+        ACCEPT_REQUEST_ASKING_OTHERS((f, c) -> {
+            String id = f.nurseRequestOfDoctorId();
+            return cl -> send(cl, HttpMethod.POST, "/api/v1/rooms/{r}/messages/{m}/request/actions",
+                    Map.of("action", "accept"), f.roomId(), id);
+        }, (f, c, r, before, after) -> {
+            throw new AssertionError("only the doctor may accept");
+        }),
+
+        CANCEL_OTHERS_REQUEST((f, c) -> {
+            String id = f.doctorRequestId();
+            return cl -> send(cl, HttpMethod.POST, "/api/v1/rooms/{r}/messages/{m}/request/actions",
+                    Map.of("action", "cancel"), f.roomId(), id);
+        }, (f, c, r, before, after) -> {
+            throw new AssertionError("only the doctor may cancel");
+        }),
+
+        LIST_REQUESTS((f, c) -> {
+            f.doctorRequestId();
+            return cl -> get(cl, "/api/v1/requests");
+        }, readOnly((f, c, r) -> assertThat((List<Object>) r.map().get("items"))
+                .extracting(i -> path((Map<String, Object>) i, "message", "id"))
+                .matches(ids -> ids.contains(f.doctorRequestId()) == c.isMember(), "the request is listed for its assignees only"))),
+
         UPLOAD((f, c) -> cl -> upload(cl, f.roomId(), "file", f.png, "wound.png", MediaType.IMAGE_PNG),
                 (f, c, r, before, after) -> {
                     assertThat(r.map().get("roomId")).isEqualTo(f.roomId());
@@ -581,6 +629,32 @@ class AuthorizationMatrixIntegrationTests extends IntegrationTestSupport {
             return once("doctorMessage", () -> (Map<String, Object>) post(team.doctor(), team.roomId(), "訪問診療: 血圧安定。内服継続。"));
         }
 
+        /** The doctor's request of the nurse, the care manager, the resident and the family. */
+        String doctorRequestId() {
+            if (ghost) {
+                return doctorMessageId();
+            }
+            return (String) once("doctorRequest", () -> postRequest(team.doctor(), "来週の様子を報告してください",
+                    List.of(team.nurse().id(), team.careManager().id(), team.resident().id(), team.family().id())));
+        }
+
+        /** The nurse's request of the doctor alone. */
+        String nurseRequestOfDoctorId() {
+            if (ghost) {
+                return doctorMessageId();
+            }
+            return (String) once("nurseRequest", () -> postRequest(team.nurse(), "処方の見直しをお願いします",
+                    List.of(team.doctor().id())));
+        }
+
+        private Object postRequest(CareUser by, String text, List<String> assignees) {
+            Response r = send(as(by), HttpMethod.POST, "/api/v1/rooms/{r}/messages", Map.of("text", text,
+                    "request", Map.of("kind", "report", "assignees", Map.of("users", assignees), "dueAt", tomorrow())),
+                    team.roomId());
+            assertThat(r.status()).as("fixture request %s", r).isEqualTo(201);
+            return r.map().get("id");
+        }
+
         /** A message of the caller's own, or the doctor's for someone who cannot post here. */
         String ownMessageId(Caller c) {
             if (ghost || !c.isMember()) {
@@ -655,6 +729,10 @@ class AuthorizationMatrixIntegrationTests extends IntegrationTestSupport {
 
     private static Stream<Arguments> cell(Endpoint endpoint, Caller caller, int status) {
         return Stream.of(arguments(endpoint, caller, status));
+    }
+
+    static String tomorrow() {
+        return java.time.Instant.now().plus(Duration.ofDays(1)).toString();
     }
 
     private static String randomId() {
