@@ -33,7 +33,7 @@ public final class OutboundRenderer {
      * 「ローカル1」 and mapped one local message to another's external post, losing one and posting one twice (#13).
      */
     public static boolean isPostOf(Message local, String externalHtml, HtmlSanitizer sanitizer) {
-        String expected = normalise(header(local.author()) + "\n" + local.text());
+        String expected = normalise(header(local.author()) + "\n" + body(local));
         String there = normalise(sanitizer.toText(externalHtml));
         if (!there.startsWith(expected)) {
             return false;
@@ -80,11 +80,14 @@ public final class OutboundRenderer {
     static OutboundMessage render(Message m, String instanceId, String externalParentId, List<String> attachmentIds,
                                   List<String> notes) {
         String header = header(m.author());
-        StringBuilder text = new StringBuilder(header).append('\n').append(m.text());
+        StringBuilder text = new StringBuilder(header).append('\n').append(body(m));
         notes.forEach(n -> text.append('\n').append(n));
         String html = null;
         if (m.html() != null) {
             StringBuilder h = new StringBuilder(Entities.escape(header)).append("<br>").append(m.html());
+            if (m.request() != null) {
+                h.append("<br>").append(Entities.escape(m.request().line()));
+            }
             notes.forEach(n -> h.append("<br>").append(Entities.escape(n)));
             html = h.toString();
         }
@@ -95,7 +98,17 @@ public final class OutboundRenderer {
     static String contentHash(Message m) {
         List<String> attachments = m.attachments() == null ? List.of()
                 : m.attachments().stream().map(Message.AttachmentRef::id).toList();
-        return Ids.derived(m.text(), Objects.toString(m.html()), attachments.toString());
+        // A message without a request keeps the fingerprint it had before requests existed: no mass edit on upgrade.
+        return m.request() == null ? Ids.derived(m.text(), Objects.toString(m.html()), attachments.toString())
+                : Ids.derived(m.text(), Objects.toString(m.html()), attachments.toString(), m.request().line());
+    }
+
+    /**
+     * The text after the author line: the message's text and, for a request (依頼), its line, since the SNS has no
+     * requests of its own. Its moves reach the SNS as the 承知/完了 stamps they are; declining and cancelling stay here.
+     */
+    static String body(Message m) {
+        return m.request() == null ? m.text() : m.text() + "\n" + m.request().line();
     }
 
     static String header(Message.Author a) {

@@ -9,6 +9,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 import jp.tsunagu.chat.identity.Profession;
+import jp.tsunagu.chat.message.CareRequest;
 import jp.tsunagu.chat.message.Message;
 import jp.tsunagu.chat.message.Priority;
 import jp.tsunagu.connectors.sns.OutboundMessage;
@@ -42,6 +43,33 @@ class OutboundRendererTests {
         Message without = message("褥瘡の写真です", List.of());
         assertThat(OutboundRenderer.isPostOf(without,
                 rendered(withScan, List.of(OutboundRenderer.tooLargeNote("scan.pdf"))), SANITIZER)).isFalse();
+    }
+
+    @Test
+    void aRequestGoesOutAsALineOfTextThatItsMovesDoNotChange() {
+        CareRequest asked = new CareRequest(CareRequest.Kind.REPORT, new CareRequest.Assignees(List.of("dr-1"), null, null),
+                List.of("dr-1"), "田中 一郎", "ns-1", Instant.parse("2026-12-05T08:00:00Z"), CareRequest.State.OPEN, List.of());
+        Message plain = message("血圧の推移を報告します", List.of());
+        Message withRequest = withRequest(plain, asked);
+        OutboundMessage out = OutboundRenderer.render(withRequest, "mcs-main", null, List.of(), List.of());
+        assertThat(out.text()).isEqualTo("【佐藤 美咲／看護師／あおば訪問看護ステーション】\n血圧の推移を報告します\n"
+                + "【依頼：報告依頼／期限 12月5日(土) 17:00／担当 田中 一郎】");
+        assertThat(OutboundRenderer.isPostOf(withRequest, rendered(withRequest, List.of()), SANITIZER)).isTrue();
+        assertThat(OutboundRenderer.isPostOf(plain, rendered(withRequest, List.of()), SANITIZER)).isFalse();
+
+        Message accepted = withRequest(plain, asked.moved(CareRequest.State.ACCEPTED, "dr-1", Instant.EPOCH, null));
+        assertThat(OutboundRenderer.isPostOf(accepted, rendered(withRequest, List.of()), SANITIZER))
+                .as("still the same post once accepted").isTrue();
+        assertThat(OutboundRenderer.contentHash(accepted)).as("no edit for a move").isEqualTo(OutboundRenderer.contentHash(withRequest));
+        assertThat(OutboundRenderer.contentHash(withRequest)).as("adding a request is an edit there")
+                .isNotEqualTo(OutboundRenderer.contentHash(plain));
+    }
+
+    private static Message withRequest(Message m, CareRequest r) {
+        return new Message(m.id(), m.roomId(), m.seq(), m.changeSeq(), m.lastChange(), m.author(), m.text(), m.html(),
+                m.parentId(), m.threadRootId(), m.priority(), m.mentions(), m.mentionedUserIds(), m.attachments(),
+                m.stamps(), m.edits(), m.createdAt(), m.editedAt(), m.deleted(), m.requestHash(), m.origin(),
+                m.delivery(), m.externalStamps(), m.excerpt(), r);
     }
 
     private static String rendered(Message m, List<String> notes) {

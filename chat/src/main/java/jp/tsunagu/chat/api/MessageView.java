@@ -27,7 +27,8 @@ public record MessageView(String id, String roomId, long seq, long changeSeq, Au
      * who and when ({@code note}: the completion note or the reason for declining). Whether it is overdue depends
      * on the moment of reading: lists say so ({@code overdue}); a client compares {@code dueAt} with its clock.
      */
-    public record RequestView(KindView kind, AssigneesView assignees, List<String> assigneeIds, String requesterId,
+    public record RequestView(KindView kind, AssigneesView assignees, List<String> assigneeIds, String assigneeLabel,
+                              String requesterId,
                               java.time.OffsetDateTime dueAt, String state, List<TransitionView> history) {
 
         public record KindView(String code, String label) {
@@ -42,7 +43,7 @@ public record MessageView(String id, String roomId, long seq, long changeSeq, Au
         static RequestView of(jp.tsunagu.chat.message.CareRequest r) {
             return new RequestView(new KindView(r.kind().code(), r.kind().label()),
                     new AssigneesView(r.assignees().users(), r.assignees().professions(), r.assignees().facilities()),
-                    r.assigneeIds(), r.requesterId(), r.dueAt().atZone(jp.tsunagu.chat.consent.RecordReader.JAPAN).toOffsetDateTime(),
+                    r.assigneeIds(), r.assigneeLabel(), r.requesterId(), r.dueAt().atZone(jp.tsunagu.chat.consent.RecordReader.JAPAN).toOffsetDateTime(),
                     r.state().code(), r.history().stream()
                             .map(t -> new TransitionView(t.state().code(), t.by(), t.at(), t.note())).toList());
         }

@@ -89,6 +89,7 @@ final class RequestAssignees {
     Mono<CareRequest> resolve(String roomId, String requesterId, Draft draft, Instant now) {
         return memberships.activeMembers(roomId).collectList().map(members -> {
             Set<String> reached = new LinkedHashSet<>();
+            List<String> names = new java.util.ArrayList<>();
             List<String> users = draft.assignees().users();
             for (int i = 0; i < users.size(); i++) {
                 String u = users.get(i);
@@ -96,6 +97,7 @@ final class RequestAssignees {
                     throw ApiException.unprocessable("request.assignees.users[" + i + "]", "is not a member of this room");
                 }
                 reached.add(u);
+                members.stream().filter(m -> m.userId().equals(u)).findFirst().ifPresent(m -> names.add(m.displayName()));
             }
             List<String> professions = draft.assignees().professions();
             for (int i = 0; i < professions.size(); i++) {
@@ -109,6 +111,7 @@ final class RequestAssignees {
                             "no other member of this room has it");
                 }
                 reached.addAll(staff);
+                names.add(Profession.parse(code).map(Profession::label).orElse(code));
             }
             List<String> facilities = draft.assignees().facilities();
             for (int i = 0; i < facilities.size(); i++) {
@@ -121,8 +124,11 @@ final class RequestAssignees {
                             "no other member of this room belongs to it");
                 }
                 reached.addAll(staff);
+                names.add(members.stream().filter(m -> f.equals(m.facilityId()) && m.facilityName() != null)
+                        .map(Membership::facilityName).findFirst().orElse(f));
             }
-            return new CareRequest(draft.kind(), draft.assignees(), List.copyOf(reached), requesterId, draft.dueAt(),
+            return new CareRequest(draft.kind(), draft.assignees(), List.copyOf(reached), String.join("、", names),
+                    requesterId, draft.dueAt(),
                     CareRequest.State.OPEN, List.of(new CareRequest.Transition(CareRequest.State.OPEN, requesterId, now, null)));
         });
     }

@@ -11,11 +11,12 @@ import java.util.List;
  *
  * @param assignees who the requester named: people, professions or facilities of the room
  * @param assigneeIds the members those names reached when the request was made; they may move it on
+ * @param assigneeLabel the names as people read them (佐藤 美咲、看護師), fixed when the request was made
  * @param requesterId the message's author, who may cancel it
  * @param history every state the request has been in, oldest first, with who moved it and when
  */
-public record CareRequest(Kind kind, Assignees assignees, List<String> assigneeIds, String requesterId, Instant dueAt,
-                          State state, List<Transition> history) {
+public record CareRequest(Kind kind, Assignees assignees, List<String> assigneeIds, String assigneeLabel,
+                          String requesterId, Instant dueAt, State state, List<Transition> history) {
 
     public CareRequest {
         assigneeIds = assigneeIds == null ? List.of() : List.copyOf(assigneeIds);
@@ -73,6 +74,18 @@ public record CareRequest(Kind kind, Assignees assignees, List<String> assigneeI
     public record Transition(State state, String by, Instant at, String note) {
     }
 
+    private static final java.time.format.DateTimeFormatter DUE = java.time.format.DateTimeFormatter
+            .ofPattern("M月d日(E) H:mm", java.util.Locale.JAPANESE).withZone(java.time.ZoneId.of("Asia/Tokyo"));
+
+    /**
+     * The request in one line, as a message text that cannot carry it otherwise shows it (an external SNS):
+     * {@code 【依頼：報告依頼／期限 12月5日(土) 17:00／担当 佐藤 美咲】}. Only what does not change after it is made, so
+     * the line the bridge posted still matches the message later.
+     */
+    public String line() {
+        return "【依頼：" + kind.label() + "／期限 " + DUE.format(dueAt) + "／担当 " + assigneeLabel + "】";
+    }
+
     /** Past its due time and nobody has finished, declined or cancelled it. */
     public boolean isOverdue(Instant now) {
         return state.isActive() && now.isAfter(dueAt);
@@ -103,6 +116,6 @@ public record CareRequest(Kind kind, Assignees assignees, List<String> assigneeI
     public CareRequest moved(State next, String by, Instant at, String note) {
         List<Transition> h = new ArrayList<>(history);
         h.add(new Transition(next, by, at, note));
-        return new CareRequest(kind, assignees, assigneeIds, requesterId, dueAt, next, h);
+        return new CareRequest(kind, assignees, assigneeIds, assigneeLabel, requesterId, dueAt, next, h);
     }
 }

@@ -168,6 +168,36 @@ class BridgeOutboundIntegrationTests extends IntegrationTestSupport {
                 .satisfies(m -> assertThat(m.get("parentId")).isEqualTo(first.get("id")));
     }
 
+    @Test
+    @SuppressWarnings("unchecked")
+    void aRequestReachesTheSnsAsTextItsAcceptanceAsAStampAndStampsFromThereMoveNothing() {
+        Linked l = linked();
+        Team t = l.team();
+        Map<?, ?> asked = send(t.careManager(), t.roomId(), Map.of("text", "週末の様子を報告してください",
+                "request", Map.of("kind", "report", "assignees", Map.of("users", List.of(t.nurse().id())),
+                        "dueAt", "2099-12-05T17:00+09:00")));
+        drain(l);
+        List<McsSimulator.Message> there = SNS.messages(l.pid());
+        assertThat(there).hasSize(1);
+        assertThat(there.get(0).body()).contains("週末の様子を報告してください")
+                .contains("【依頼：報告依頼／期限 12月5日(土) 17:00／担当 " + t.nurse().displayName() + "】");
+
+        // Someone there gives 承知: a stamp only (the SNS cannot tell who, so it cannot be an assignee's move).
+        SNS.reactAs("ns-sato", there.get(0).id(), "accepted", true);
+        pollInbound();
+        Map<String, Object> afterTheirStamp = message(t.doctor(), t.roomId(), (String) asked.get("id"));
+        assertThat(((Map<String, Object>) afterTheirStamp.get("request")).get("state")).isEqualTo("open");
+
+        as(t.nurse()).put().uri("/api/v1/rooms/{r}/messages/{m}/stamps/{s}", t.roomId(), asked.get("id"), "accepted")
+                .exchange().expectStatus().isOk();
+        drain(l);
+        assertThat(SNS.messages(l.pid())).as("a move is no new post").hasSize(1);
+        assertThat(SNS.message(there.get(0).id()).body()).as("nor an edit").isEqualTo(there.get(0).body());
+        assertThat(SNS.message(there.get(0).id()).reactionCount("accepted")).isEqualTo(2);
+        Map<String, Object> accepted = message(t.doctor(), t.roomId(), (String) asked.get("id"));
+        assertThat(((Map<String, Object>) accepted.get("request")).get("state")).isEqualTo("accepted");
+    }
+
     @Autowired
     jp.tsunagu.bridge.inbound.InboundPoller poller;
 
