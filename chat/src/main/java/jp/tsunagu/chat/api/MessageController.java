@@ -109,6 +109,13 @@ public class MessageController {
         return messages.stamp(user, roomId, messageId, stamp, false);
     }
 
+    @Operation(summary = "Acknowledge an urgent message", description = "For the people it asks; the same as their "
+            + "見ました/承知/完了 stamp without a stamp. Idempotent.")
+    @PostMapping("/rooms/{roomId}/messages/{messageId}/acknowledge")
+    public Mono<MessageView> acknowledge(CareUser user, @PathVariable String roomId, @PathVariable String messageId) {
+        return messages.acknowledge(user, roomId, messageId);
+    }
+
     @Operation(summary = "Mark read up to a sequence number", description = "Never moves back.")
     @PostMapping("/rooms/{roomId}/read")
     public Mono<ReadView> read(CareUser user, @PathVariable String roomId, @Validated @RequestBody Requests.MarkRead request) {

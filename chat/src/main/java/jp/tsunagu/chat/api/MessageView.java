@@ -19,7 +19,30 @@ public record MessageView(String id, String roomId, long seq, long changeSeq, Au
                           String html, String parentId, String threadRootId, String priority, MentionsView mentions,
                           List<AttachmentView> attachments, List<StampView> stamps, Instant createdAt,
                           Instant editedAt, int editCount, DeletionView deleted, OriginView origin,
-                          List<DeliveryView> delivery, ExcerptCardView excerpt, RequestView request) {
+                          List<DeliveryView> delivery, ExcerptCardView excerpt, RequestView request,
+                          AcknowledgementView acknowledgement) {
+
+    /**
+     * For an urgent message: who must acknowledge it ({@code required}), who did, when and how ({@code viewed},
+     * {@code accepted}, {@code completed} or {@code call}), who has not ({@code pending}), the escalation steps taken
+     * and when the next is due ({@code nextEscalationAt}, null when none).
+     */
+    public record AcknowledgementView(List<String> required, List<AckView> acknowledged, List<String> pending,
+                                      List<EscalationView> escalations, Instant nextEscalationAt) {
+
+        public record AckView(String userId, Instant at, String how) {
+        }
+
+        public record EscalationView(int step, Instant at, List<String> pending, String added, String noticeId) {
+        }
+
+        static AcknowledgementView of(jp.tsunagu.chat.message.Acknowledgement a) {
+            return new AcknowledgementView(a.required(),
+                    a.acks().stream().map(k -> new AckView(k.userId(), k.at(), k.how())).toList(), a.pending(),
+                    a.escalations().stream().map(e -> new EscalationView(e.step(), e.at(), e.pending(), e.added(),
+                            e.noticeId())).toList(), a.escalateAt());
+        }
+    }
 
     /**
      * The request (依頼) a message carries. {@code dueAt} is in Japan time. {@code assigneeIds} are the members
@@ -140,6 +163,7 @@ public record MessageView(String id, String roomId, long seq, long changeSeq, Au
                 m.excerpt() == null ? null : new ExcerptCardView(m.excerpt().grantId(), m.excerpt().kind(),
                         m.excerpt().categories(), m.excerpt().days(), m.excerpt().codes(), m.excerpt().grantState(),
                         "/api/v1/rooms/" + m.roomId() + "/messages/" + m.id() + "/excerpt"),
-                m.request() == null || m.isDeleted() ? null : RequestView.of(m.request()));
+                m.request() == null || m.isDeleted() ? null : RequestView.of(m.request()),
+                m.acknowledgement() == null || m.isDeleted() ? null : AcknowledgementView.of(m.acknowledgement()));
     }
 }

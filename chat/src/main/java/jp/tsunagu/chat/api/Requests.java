@@ -45,16 +45,19 @@ public final class Requests {
 
     /**
      * {@code text} is required unless {@code html} or attachments carry the content. {@code priority}:
-     * normal (default) or urgent. {@code parentId} makes the message a reply in that message's thread.
+     * normal (default) or urgent. {@code parentId} makes the message a reply in that message's thread. An urgent
+     * message must be acknowledged by {@code acknowledgers} (people, professions, facilities of the room); without
+     * them, by those it mentions, else by the room's doctors and nurses. {@code request} makes it a request (依頼).
      */
     public record PostMessage(@Size(max = MAX_TEXT) String text, @Size(max = MAX_HTML) String html, String parentId,
                               String priority, @Valid MentionsInput mentions,
-                              @Size(max = MAX_ATTACHMENTS) List<String> attachmentIds, @Valid RequestInput request) {
+                              @Size(max = MAX_ATTACHMENTS) List<String> attachmentIds, @Valid RequestInput request,
+                              @Valid AssigneesInput acknowledgers) {
 
-        /** A post that carries no request. */
+        /** A post that carries no request and names no acknowledgers. */
         public PostMessage(String text, String html, String parentId, String priority, MentionsInput mentions,
                            List<String> attachmentIds) {
-            this(text, html, parentId, priority, mentions, attachmentIds, null);
+            this(text, html, parentId, priority, mentions, attachmentIds, null, null);
         }
     }
 
@@ -88,6 +91,10 @@ public final class Requests {
     }
 
     public record EditMessage(@Size(max = MAX_TEXT) String text, @Size(max = MAX_HTML) String html) {
+    }
+
+    /** The room's on-call contact; null clears it. */
+    public record OnCall(String userId) {
     }
 
     public record MarkRead(@NotNull @PositiveOrZero Long upToSeq) {

@@ -9,6 +9,7 @@ import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
@@ -74,6 +75,13 @@ public class RoomController {
     @PostMapping("/rooms/{roomId}/archive")
     public Mono<RoomView> archive(CareUser user, @PathVariable String roomId) {
         return rooms.archive(user, roomId);
+    }
+
+    @Operation(summary = "Set the room's on-call contact", description = "Owners only: the professional member an "
+            + "urgent message nobody acknowledged reaches at its second escalation. `{\"userId\": null}` clears it.")
+    @PutMapping("/rooms/{roomId}/on-call")
+    public Mono<RoomView> setOnCall(CareUser user, @PathVariable String roomId, @RequestBody Requests.OnCall request) {
+        return rooms.setOnCall(user, roomId, request.userId());
     }
 
     @Operation(summary = "Remove departed staff from every room",

@@ -31,6 +31,7 @@ import jp.tsunagu.chat.attachment.MediaInspector;
 import jp.tsunagu.chat.handler.AttachmentHandler;
 import jp.tsunagu.chat.handler.DeliveryHandler;
 import jp.tsunagu.chat.handler.ExternalMessageHandler;
+import jp.tsunagu.chat.escalation.UrgentEscalator;
 import jp.tsunagu.chat.handler.MessageHandler;
 import jp.tsunagu.chat.handler.RequestHandler;
 import jp.tsunagu.chat.handler.RoomAccess;
@@ -58,6 +59,7 @@ import jp.tsunagu.chat.room.UserDirectory;
 import jp.tsunagu.connectors.support.HtmlSanitizer;
 import jp.tsunagu.chat.support.ProblemWebExceptionHandler;
 import jp.tsunagu.chat.retention.RetentionJob;
+import jp.tsunagu.chat.support.MongoLeases;
 import jp.tsunagu.chat.support.NodeIdentity;
 import jp.tsunagu.chat.support.RoomLinearizer;
 import tools.jackson.databind.cfg.CoercionAction;
@@ -70,7 +72,8 @@ import tools.jackson.databind.type.LogicalType;
  * here by constructor so each piece can be tested alone.
  */
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties({ChatProperties.class, ClaimNames.class, RetentionProperties.class, EventLogProperties.class})
+@EnableConfigurationProperties({ChatProperties.class, ClaimNames.class, RetentionProperties.class, EventLogProperties.class,
+        UrgentProperties.class})
 @Import({SecurityConfiguration.class, OpenApiConfiguration.class, ConsentConfiguration.class})
 public class ChatConfiguration {
 
@@ -216,9 +219,10 @@ public class ChatConfiguration {
     @Bean
     MessageHandler messageHandler(RoomStore rooms, MembershipStore memberships, MessageStore messages, ReadStore reads,
                                   AttachmentStore attachments, RoomAccess access, RoomLinearizer linearizer,
-                                  RoomEventPublisher events, HtmlSanitizer sanitizer, Clock clock, ChatProperties properties) {
+                                  RoomEventPublisher events, HtmlSanitizer sanitizer, Clock clock, ChatProperties properties,
+                                  UrgentProperties urgent) {
         return new MessageHandler(rooms, memberships, messages, reads, attachments, access, linearizer, events, sanitizer,
-                clock, properties.roomQueueLimit(), properties.roomBusyRetryAfter());
+                clock, properties.roomQueueLimit(), properties.roomBusyRetryAfter(), urgent.escalateAfter());
     }
 
     @Bean
@@ -227,6 +231,25 @@ public class ChatConfiguration {
                                   ChatProperties properties) {
         return new RequestHandler(rooms, memberships, messages, access, linearizer, events, clock,
                 properties.roomQueueLimit(), properties.roomBusyRetryAfter());
+    }
+
+    /** Leases of the chat's own single-node jobs ({@code leases}: one document per job). */
+    public static final String LEASES = "leases";
+
+    /**
+     * Lease time of those jobs: a node that dies hands them over within 30 s, which delays an escalation due
+     * meanwhile by at most that, small beside its 15-minute interval.
+     */
+    static final Duration JOB_LEASE = Duration.ofSeconds(30);
+
+    @Bean(destroyMethod = "close")
+    UrgentEscalator urgentEscalator(MessageStore messages, RoomStore rooms, MembershipStore memberships,
+                                    MessageHandler notices, RoomLinearizer linearizer, RoomEventPublisher events,
+                                    ReactiveMongoTemplate mongo, NodeIdentity node, Clock clock, UrgentProperties urgent) {
+        UrgentEscalator escalator = new UrgentEscalator(messages, rooms, memberships, notices, linearizer, events,
+                new MongoLeases(mongo, LEASES, node.id(), JOB_LEASE, clock), urgent.secondEscalateAfter(), clock);
+        escalator.start(urgent.scanEvery());
+        return escalator;
     }
 
     @Bean

@@ -58,6 +58,10 @@ public final class MongoIndexes implements InitializingBean {
                         .on("request.dueAt", Sort.Direction.ASC).on("_id", Sort.Direction.ASC).sparse()),
                 mongo.indexOps(Message.class).createIndex(new Index().on("request.requesterId", Sort.Direction.ASC)
                         .on("request.dueAt", Sort.Direction.ASC).on("_id", Sort.Direction.ASC).sparse()),
+                // Escalation rounds (steps due) and the inbox (urgent messages waiting for my acknowledgement).
+                mongo.indexOps(Message.class).createIndex(new Index().on("acknowledgement.escalateAt", Sort.Direction.ASC).sparse()),
+                mongo.indexOps(Message.class).createIndex(new Index().on("acknowledgement.required", Sort.Direction.ASC)
+                        .on("createdAt", Sort.Direction.DESC).sparse()),
                 mongo.indexOps(ConsentGrant.class).createIndex(new Index().on("grantId", Sort.Direction.ASC).on("version", Sort.Direction.DESC)),
                 mongo.indexOps(ConsentGrant.class).createIndex(new Index().on("roomId", Sort.Direction.ASC)),
                 mongo.indexOps(ConsentGrant.class).createIndex(new Index().on("status", Sort.Direction.ASC).on("validUntil", Sort.Direction.ASC)),

@@ -17,6 +17,7 @@ import jp.tsunagu.chat.api.Requests;
 import jp.tsunagu.chat.attachment.Attachment;
 import jp.tsunagu.chat.attachment.AttachmentStore;
 import jp.tsunagu.chat.identity.CareUser;
+import jp.tsunagu.chat.message.Acknowledgement;
 import jp.tsunagu.chat.message.CareRequest;
 import jp.tsunagu.chat.message.Delivery;
 import jp.tsunagu.chat.message.Message;
@@ -27,6 +28,7 @@ import jp.tsunagu.chat.message.ReadStore;
 import jp.tsunagu.chat.message.Stamp;
 import jp.tsunagu.chat.realtime.RoomEvent;
 import jp.tsunagu.chat.realtime.RoomEventPublisher;
+import jp.tsunagu.chat.realtime.StreamHandler;
 import jp.tsunagu.chat.room.CareRoom;
 import jp.tsunagu.chat.room.LastMessage;
 import jp.tsunagu.chat.room.Membership;
@@ -62,22 +64,25 @@ public final class MessageHandler {
     private final Clock clock;
     private final int roomQueueLimit;
     private final Duration roomBusyRetryAfter;
+    private final Duration escalateAfter;
 
     public MessageHandler(RoomStore rooms, MembershipStore memberships, MessageStore messages, ReadStore reads,
                           AttachmentStore attachments, RoomAccess access, RoomLinearizer linearizer,
                           RoomEventPublisher events, HtmlSanitizer sanitizer, Clock clock) {
         this(rooms, memberships, messages, reads, attachments, access, linearizer, events, sanitizer, clock,
-                Integer.MAX_VALUE, Duration.ofSeconds(1));
+                Integer.MAX_VALUE, Duration.ofSeconds(1), Duration.ofMinutes(15));
     }
 
     /**
      * @param roomQueueLimit changes a room may have waiting for its turn; a change beyond that is refused at
      *                       once with 429 and {@code Retry-After: roomBusyRetryAfter} (admission control)
+     * @param escalateAfter how long an urgent message may wait for its acknowledgements before it escalates
      */
     public MessageHandler(RoomStore rooms, MembershipStore memberships, MessageStore messages, ReadStore reads,
                           AttachmentStore attachments, RoomAccess access, RoomLinearizer linearizer,
                           RoomEventPublisher events, HtmlSanitizer sanitizer, Clock clock, int roomQueueLimit,
-                          Duration roomBusyRetryAfter) {
+                          Duration roomBusyRetryAfter, Duration escalateAfter) {
+        this.escalateAfter = escalateAfter;
         this.roomQueueLimit = roomQueueLimit;
         this.roomBusyRetryAfter = roomBusyRetryAfter;
         this.rooms = rooms;
@@ -129,9 +134,14 @@ public final class MessageHandler {
         String key = idempotencyKey(idempotencyKey);
         RequestAssignees.Draft draft = request.request() == null ? null
                 : RequestAssignees.draft(request.request(), clock.instant());
+        if (request.acknowledgers() != null && priority != Priority.URGENT) {
+            throw ApiException.invalid("acknowledgers", "only an urgent message asks for acknowledgement");
+        }
+        CareRequest.Assignees acknowledgers = request.acknowledgers() == null ? null
+                : RequestAssignees.spec(request.acknowledgers(), "acknowledgers");
         String requestHash = Ids.derived(content.text(), Objects.toString(content.html()), Objects.toString(parentId),
                 priority.name(), mentions.toString(), attachmentIds.toString(), Objects.toString(excerpt),
-                Objects.toString(draft));
+                Objects.toString(draft), Objects.toString(acknowledgers));
         String id = key == null ? Ids.newId() : Ids.derived("message", user.id(), key);
 
         // Membership is checked first (404 for non-members); whether the room still exists and is not archived
@@ -139,7 +149,7 @@ public final class MessageHandler {
         return turn(roomId, () -> access.requireMembership(user, roomId)
                 .flatMap(member -> {
                     Mono<Posted> fresh = Mono.defer(() -> create(user, roomId, member, id, content, priority, parentId,
-                            attachmentIds, mentions, requestHash, excerpt, draft));
+                            attachmentIds, mentions, requestHash, excerpt, draft, acknowledgers));
                     // Without a key the id is a new ObjectId that cannot exist yet: looking it up would only cost
                     // a database round trip on the room's turn (measured with the load tool, docs/BENCHMARKS.md).
                     return key == null ? fresh : messages.findById(id)
@@ -160,7 +170,7 @@ public final class MessageHandler {
     private Mono<Posted> create(CareUser user, String roomId, Membership member, String id, Content content,
                                 Priority priority, String parentId, List<String> attachmentIds,
                                 Message.Mentions mentions, String requestHash, Message.Excerpt excerpt,
-                                RequestAssignees.Draft draft) {
+                                RequestAssignees.Draft draft, CareRequest.Assignees acknowledgers) {
         Mono<String> threadRoot = parentId == null ? Mono.just("") : messages.findById(parentId)
                 .filter(p -> p.roomId().equals(roomId))
                 .switchIfEmpty(Mono.error(() -> ApiException.unprocessable("parentId", "no such message in this room")))
@@ -178,14 +188,22 @@ public final class MessageHandler {
         Mono<java.util.Optional<CareRequest>> careRequest = draft == null
                 ? Mono.just(java.util.Optional.empty())
                 : requestAssignees.resolve(roomId, user.id(), draft, asked).map(java.util.Optional::of);
-        return Mono.zip(threadRoot, refs, mentioned, careRequest)
+        Mono<List<String>> mustAcknowledge = priority != Priority.URGENT ? Mono.just(List.of())
+                : acknowledgers != null
+                        ? requestAssignees.members(roomId, user.id(), acknowledgers, "acknowledgers").map(RequestAssignees.Reached::userIds)
+                        : mentioned.flatMap(m -> requestAssignees.defaultAcknowledgers(roomId, user.id(), m));
+        return Mono.zip(threadRoot, refs, mentioned, careRequest, mustAcknowledge)
                 .flatMap(t -> access.nextSeqForWrite(roomId).flatMap(taken -> {
                     Instant now = clock.instant();
                     long seq = taken.seq();
+                    // Nobody to ask (the doctor posting in a room with no other clinician): nothing to escalate.
+                    Acknowledgement acknowledgement = t.getT5().isEmpty() ? null
+                            : new Acknowledgement(t.getT5(), List.of(), 0, now.plus(escalateAfter), List.of());
                     Message m = new Message(id, roomId, seq, seq, Message.Change.CREATED, author(member),
                             content.text(), content.html(), parentId, t.getT1().isEmpty() ? null : t.getT1(), priority,
                             mentions, t.getT3(), t.getT2(), Map.of(), List.of(), now, null, null, requestHash, null,
-                            pendingDeliveries(taken.bridges(), now), null, excerpt, t.getT4().orElse(null));
+                            pendingDeliveries(taken.bridges(), now), null, excerpt, t.getT4().orElse(null),
+                            acknowledgement);
                     return insertCreated(m);
                 }))
                 .map(view -> new Posted(view, false));
@@ -240,18 +258,27 @@ public final class MessageHandler {
      * makes it idempotent; a retry returns the stored notice. 409 if the room is archived, 404 if it is gone.
      */
     public Mono<MessageView> postNotice(String roomId, String id, String text) {
-        Message.Mentions everyone = new Message.Mentions(List.of(), List.of(), true);
+        return postNotice(roomId, id, text, new Message.Mentions(List.of(), List.of(), true));
+    }
+
+    /**
+     * As {@link #postNotice(String, String, String)}, mentioning only {@code mentions} (e.g. who has not yet
+     * acknowledged an urgent message). Idempotent on several nodes too: a second node's insert of the same id
+     * finds the first one's notice.
+     */
+    public Mono<MessageView> postNotice(String roomId, String id, String text, Message.Mentions mentions) {
         return turn(roomId, () -> messages.findById(id).map(MessageView::of)
-                .switchIfEmpty(Mono.defer(() -> mentionResolver.resolve(roomId, SERVICE_AUTHOR.userId(), everyone, true,
+                .switchIfEmpty(Mono.defer(() -> mentionResolver.resolve(roomId, SERVICE_AUTHOR.userId(), mentions, false,
                                 other -> false)
                         .flatMap(mentioned -> access.nextSeqForWrite(roomId).flatMap(taken -> {
                             Instant now = clock.instant();
                             Message m = new Message(id, roomId, taken.seq(), taken.seq(), Message.Change.CREATED,
-                                    SERVICE_AUTHOR, text, null, null, null, Priority.URGENT, everyone, mentioned,
+                                    SERVICE_AUTHOR, text, null, null, null, Priority.URGENT, mentions, mentioned,
                                     List.of(), Map.of(), List.of(), now, null, null, Ids.derived(text), null,
                                     pendingDeliveries(taken.bridges(), now));
                             return insertCreated(m);
-                        })))));
+                        })))))
+                .onErrorResume(DuplicateKeyException.class, e -> messages.findById(id).map(MessageView::of));
     }
 
     /** Edits one's own message; the previous version stays in the history members can read. */
@@ -313,25 +340,63 @@ public final class MessageHandler {
                     if (m.isDeleted()) {
                         throw ApiException.conflict("message-deleted", "the message was deleted");
                     }
-                    List<String> current = m.stamps() == null ? List.of() : m.stamps().getOrDefault(stamp.code(), List.of());
-                    if (current.contains(user.id()) == add) {
+                    if (add) {
+                        return give(m, user, stamp);
+                    }
+                    if (!MessageActs.stampedBy(m, stamp, user.id())) {
                         return Mono.just(MessageView.of(m));
                     }
-                    CareRequest request = m.request();
-                    CareRequest.State moved = add && request != null
-                            ? request.movedBy(stamp, user.id()) : null;
-                    if (moved != null) {
-                        // An assignee's 承知 or 完了 is the request's move: the stamp and the new state in one write.
-                        return rooms.nextSeq(roomId)
-                                .flatMap(seq -> messages.changeRequest(messageId, request.state(),
-                                        request.moved(moved, user.id(), clock.instant(), null), stamp, user.id(), seq))
-                                .map(changed -> publish("request.changed", changed))
-                                .switchIfEmpty(Mono.error(() -> ApiException.conflict("request-state",
-                                        "the request changed meanwhile; read it again")));
-                    }
                     return rooms.nextSeq(roomId)
-                            .flatMap(seq -> messages.stamp(messageId, stamp, user.id(), add, seq))
+                            .flatMap(seq -> messages.stamp(messageId, stamp, user.id(), false, seq))
                             .map(stamped -> publish("message.stamped", stamped))
+                            .switchIfEmpty(messages.findById(messageId).map(MessageView::of));
+                }));
+    }
+
+    /**
+     * Gives a stamp with everything it means in the same write: an assignee's 承知/完了 moves the request, and a
+     * required person's 見ました/承知/完了 acknowledges an urgent message.
+     */
+    private Mono<MessageView> give(Message m, CareUser user, Stamp stamp) {
+        Instant now = clock.instant();
+        CareRequest request = m.request();
+        CareRequest.State moved = request == null ? null : request.movedBy(stamp, user.id());
+        CareRequest next = moved == null ? null : request.moved(moved, user.id(), now, null);
+        boolean acknowledging = MessageActs.ACKNOWLEDGING.contains(stamp);
+        if (!MessageActs.changes(m, user.id(), stamp, next, acknowledging)) {
+            return Mono.just(MessageView.of(m));
+        }
+        Mono<MessageView> raced = next == null ? messages.findById(m.id()).map(MessageView::of)
+                : Mono.error(() -> ApiException.conflict("request-state", "the request changed meanwhile; read it again"));
+        return rooms.nextSeq(m.roomId())
+                .flatMap(seq -> messages.apply(MessageActs.of(m, user.id(), stamp, next, acknowledging, now, seq)))
+                .map(changed -> publish(StreamHandler.messageType(changed.lastChange()), changed))
+                .switchIfEmpty(raced);
+    }
+
+    /**
+     * Acknowledges an urgent message without a stamp (the explicit call). 403 for someone it does not ask; doing
+     * it again changes nothing.
+     */
+    public Mono<MessageView> acknowledge(CareUser user, String roomId, String messageId) {
+        Ids.require("roomId", roomId);
+        Ids.require("messageId", messageId);
+        return turn(roomId, () -> access.requireWritable(user, roomId)
+                .then(ownMessage(roomId, messageId))
+                .flatMap(m -> {
+                    if (m.isDeleted()) {
+                        throw ApiException.conflict("message-deleted", "the message was deleted");
+                    }
+                    if (m.acknowledgement() == null || !m.acknowledgement().isRequired(user.id())) {
+                        throw ApiException.forbidden("this message does not ask you to acknowledge it");
+                    }
+                    if (m.acknowledgement().isAcknowledgedBy(user.id())) {
+                        return Mono.just(MessageView.of(m));
+                    }
+                    Instant now = clock.instant();
+                    return rooms.nextSeq(roomId)
+                            .flatMap(seq -> messages.apply(MessageActs.of(m, user.id(), null, null, true, now, seq)))
+                            .map(changed -> publish("message.acknowledged", changed))
                             .switchIfEmpty(messages.findById(messageId).map(MessageView::of));
                 }));
     }

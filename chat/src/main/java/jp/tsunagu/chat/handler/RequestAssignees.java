@@ -40,33 +40,37 @@ final class RequestAssignees {
         CareRequest.Kind kind = in.kind() == null || in.kind().isBlank() ? CareRequest.Kind.OTHER
                 : CareRequest.Kind.parse(in.kind()).orElseThrow(() -> ApiException.invalid("request.kind",
                         "must be one of visit_arrangement, prescription_change, report, other"));
-        Requests.AssigneesInput a = in.assignees();
-        List<String> users = a == null || a.users() == null ? List.of() : a.users();
-        List<String> professions = a == null || a.professions() == null ? List.of() : a.professions();
-        List<String> facilities = a == null || a.facilities() == null ? List.of() : a.facilities();
-        if (users.isEmpty() && professions.isEmpty() && facilities.isEmpty()) {
-            throw ApiException.invalid("request.assignees", "must name at least one person, profession or facility");
-        }
-        Set<String> userIds = new LinkedHashSet<>();
-        for (int i = 0; i < users.size(); i++) {
-            userIds.add(Ids.requireUserId("request.assignees.users[" + i + "]", users.get(i)));
-        }
-        Set<String> professionCodes = new LinkedHashSet<>();
-        for (int i = 0; i < professions.size(); i++) {
-            String field = "request.assignees.professions[" + i + "]";
-            professionCodes.add(Profession.parse(professions.get(i))
-                    .orElseThrow(() -> ApiException.invalid(field, "is not a profession")).code());
-        }
-        Set<String> facilityIds = new LinkedHashSet<>();
-        for (int i = 0; i < facilities.size(); i++) {
-            facilityIds.add(Ids.requireUserId("request.assignees.facilities[" + i + "]", facilities.get(i)));
-        }
+        CareRequest.Assignees named = spec(in.assignees(), "request.assignees");
         Instant due = dueAt(in.dueAt());
         if (!due.isAfter(now)) {
             throw ApiException.invalid("request.dueAt", "must be in the future");
         }
-        return new Draft(kind, new CareRequest.Assignees(List.copyOf(userIds), List.copyOf(professionCodes),
-                List.copyOf(facilityIds)), due);
+        return new Draft(kind, named, due);
+    }
+
+    /** People, professions and facilities named under {@code field}; at least one. */
+    static CareRequest.Assignees spec(Requests.AssigneesInput a, String field) {
+        List<String> users = a == null || a.users() == null ? List.of() : a.users();
+        List<String> professions = a == null || a.professions() == null ? List.of() : a.professions();
+        List<String> facilities = a == null || a.facilities() == null ? List.of() : a.facilities();
+        if (users.isEmpty() && professions.isEmpty() && facilities.isEmpty()) {
+            throw ApiException.invalid(field, "must name at least one person, profession or facility");
+        }
+        Set<String> userIds = new LinkedHashSet<>();
+        for (int i = 0; i < users.size(); i++) {
+            userIds.add(Ids.requireUserId(field + ".users[" + i + "]", users.get(i)));
+        }
+        Set<String> professionCodes = new LinkedHashSet<>();
+        for (int i = 0; i < professions.size(); i++) {
+            String at = field + ".professions[" + i + "]";
+            professionCodes.add(Profession.parse(professions.get(i))
+                    .orElseThrow(() -> ApiException.invalid(at, "is not a profession")).code());
+        }
+        Set<String> facilityIds = new LinkedHashSet<>();
+        for (int i = 0; i < facilities.size(); i++) {
+            facilityIds.add(Ids.requireUserId(field + ".facilities[" + i + "]", facilities.get(i)));
+        }
+        return new CareRequest.Assignees(List.copyOf(userIds), List.copyOf(professionCodes), List.copyOf(facilityIds));
     }
 
     /** ISO-8601 with an offset, or a local date-time read as Japan time (where every user of the service is). */
@@ -87,49 +91,75 @@ final class RequestAssignees {
 
     /** The request as made by {@code requesterId} now: open, with its assignees resolved to active members. */
     Mono<CareRequest> resolve(String roomId, String requesterId, Draft draft, Instant now) {
+        return members(roomId, requesterId, draft.assignees(), "request.assignees").map(reached ->
+                new CareRequest(draft.kind(), draft.assignees(), reached.userIds(), reached.label(), requesterId,
+                        draft.dueAt(), CareRequest.State.OPEN,
+                        List.of(new CareRequest.Transition(CareRequest.State.OPEN, requesterId, now, null))));
+    }
+
+    /** The members a naming reached, and the names as people read them (佐藤 美咲、看護師). */
+    record Reached(List<String> userIds, String label) {
+    }
+
+    /**
+     * The active members {@code named} reaches: the people themselves (who must be members), and every member
+     * other than {@code actorId} of each profession or facility (some must exist). Errors name {@code field}.
+     */
+    Mono<Reached> members(String roomId, String actorId, CareRequest.Assignees named, String field) {
         return memberships.activeMembers(roomId).collectList().map(members -> {
             Set<String> reached = new LinkedHashSet<>();
             List<String> names = new java.util.ArrayList<>();
-            List<String> users = draft.assignees().users();
+            List<String> users = named.users();
             for (int i = 0; i < users.size(); i++) {
                 String u = users.get(i);
-                if (members.stream().noneMatch(m -> m.userId().equals(u))) {
-                    throw ApiException.unprocessable("request.assignees.users[" + i + "]", "is not a member of this room");
-                }
+                Membership member = members.stream().filter(m -> m.userId().equals(u)).findFirst()
+                        .orElseThrow(unprocessable(field + ".users[" + i + "]", "is not a member of this room"));
                 reached.add(u);
-                members.stream().filter(m -> m.userId().equals(u)).findFirst().ifPresent(m -> names.add(m.displayName()));
+                names.add(member.displayName());
             }
-            List<String> professions = draft.assignees().professions();
+            List<String> professions = named.professions();
             for (int i = 0; i < professions.size(); i++) {
                 String code = professions.get(i);
                 List<String> staff = members.stream()
                         .filter(m -> m.profession() != null && m.profession().code().equals(code)
-                                && !m.userId().equals(requesterId))
+                                && !m.userId().equals(actorId))
                         .map(Membership::userId).toList();
                 if (staff.isEmpty()) {
-                    throw ApiException.unprocessable("request.assignees.professions[" + i + "]",
-                            "no other member of this room has it");
+                    throw unprocessable(field + ".professions[" + i + "]", "no other member of this room has it").get();
                 }
                 reached.addAll(staff);
                 names.add(Profession.parse(code).map(Profession::label).orElse(code));
             }
-            List<String> facilities = draft.assignees().facilities();
+            List<String> facilities = named.facilities();
             for (int i = 0; i < facilities.size(); i++) {
                 String f = facilities.get(i);
-                List<String> staff = members.stream()
-                        .filter(m -> f.equals(m.facilityId()) && !m.userId().equals(requesterId))
-                        .map(Membership::userId).toList();
+                List<Membership> staff = members.stream()
+                        .filter(m -> f.equals(m.facilityId()) && !m.userId().equals(actorId)).toList();
                 if (staff.isEmpty()) {
-                    throw ApiException.unprocessable("request.assignees.facilities[" + i + "]",
-                            "no other member of this room belongs to it");
+                    throw unprocessable(field + ".facilities[" + i + "]", "no other member of this room belongs to it").get();
                 }
-                reached.addAll(staff);
-                names.add(members.stream().filter(m -> f.equals(m.facilityId()) && m.facilityName() != null)
-                        .map(Membership::facilityName).findFirst().orElse(f));
+                staff.forEach(m -> reached.add(m.userId()));
+                names.add(staff.stream().map(Membership::facilityName).filter(java.util.Objects::nonNull)
+                        .findFirst().orElse(f));
             }
-            return new CareRequest(draft.kind(), draft.assignees(), List.copyOf(reached), String.join("、", names),
-                    requesterId, draft.dueAt(),
-                    CareRequest.State.OPEN, List.of(new CareRequest.Transition(CareRequest.State.OPEN, requesterId, now, null)));
+            return new Reached(List.copyOf(reached), String.join("、", names));
         });
+    }
+
+    /**
+     * Who must acknowledge an urgent message when the author names nobody: those it mentions, else the room's
+     * doctors and nurses (the people who can act on an urgent change in a resident's condition), never the author.
+     */
+    Mono<List<String>> defaultAcknowledgers(String roomId, String authorId, List<String> mentioned) {
+        if (!mentioned.isEmpty()) {
+            return Mono.just(mentioned);
+        }
+        return memberships.activeMembers(roomId)
+                .filter(m -> m.profession() != null && m.profession().isMedicalStaff() && !m.userId().equals(authorId))
+                .map(Membership::userId).collectList();
+    }
+
+    private static java.util.function.Supplier<ApiException> unprocessable(String field, String message) {
+        return () -> ApiException.unprocessable(field, message);
     }
 }

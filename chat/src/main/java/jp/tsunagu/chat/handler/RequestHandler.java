@@ -94,7 +94,7 @@ public final class RequestHandler {
                         throw ApiException.conflict("request-exists", "the message already carries a request");
                     }
                     return assignees.resolve(roomId, user.id(), draft, now)
-                            .flatMap(request -> write(m, null, request, null, user.id()));
+                            .flatMap(request -> write(m, request, null, user.id()));
                 }));
     }
 
@@ -170,7 +170,7 @@ public final class RequestHandler {
                                         + r.state().code())));
                     }
                     CareRequest next = r.moved(action.target, user.id(), clock.instant(), note);
-                    return write(m, r.state(), next, action.stamp, user.id());
+                    return write(m, next, action.stamp, user.id());
                 }));
     }
 
@@ -219,9 +219,11 @@ public final class RequestHandler {
                 .collectMap(CareRoom::id, r -> r.name() == null ? "" : r.name());
     }
 
-    private Mono<MessageView> write(Message m, CareRequest.State from, CareRequest next, Stamp stamp, String by) {
+    private Mono<MessageView> write(Message m, CareRequest next, Stamp stamp, String by) {
+        Instant now = clock.instant();
+        boolean acknowledging = stamp != null && MessageActs.ACKNOWLEDGING.contains(stamp);
         return rooms.nextSeq(m.roomId())
-                .flatMap(seq -> messages.changeRequest(m.id(), from, next, stamp, by, seq))
+                .flatMap(seq -> messages.apply(MessageActs.of(m, by, stamp, next, acknowledging, now, seq)))
                 .switchIfEmpty(Mono.error(() -> ApiException.conflict("request-state",
                         "the request changed meanwhile; read it again")))
                 .map(changed -> {

@@ -289,6 +289,36 @@ public final class RoomHandler {
     }
 
     /**
+     * Sets the room's on-call contact (owners only): the member an urgent message nobody acknowledged reaches at
+     * its second escalation, such as the clinic's on-call doctor. Null clears it. 422 if the person is not an active
+     * professional member (the resident and family are never on call); 409 if the room is archived.
+     */
+    public Mono<RoomView> setOnCall(CareUser user, String roomId, String userId) {
+        Ids.require("roomId", roomId);
+        String onCall = userId == null ? null : Ids.requireUserId("userId", userId);
+        return linearizer.run(roomId, () -> access.requireWritable(user, roomId).flatMap(member -> {
+            if (!member.membership().role().canManage()) {
+                throw ApiException.forbidden("only an owner may set the room's on-call contact");
+            }
+            if (java.util.Objects.equals(member.room().onCallUserId(), onCall)) {
+                return Mono.just(RoomView.of(member.room()));
+            }
+            Mono<Boolean> professional = onCall == null ? Mono.just(true) : memberships.findActive(roomId, onCall)
+                    .map(m -> m.profession() != null && !m.profession().isLayPerson()).defaultIfEmpty(false);
+            return professional.flatMap(ok -> {
+                if (!ok) {
+                    throw ApiException.unprocessable("userId", "is not a professional member of this room");
+                }
+                return rooms.nextSeq(roomId).flatMap(seq -> rooms.setOnCall(roomId, onCall, seq));
+            }).map(updated -> {
+                RoomView view = RoomView.of(updated);
+                events.publish(RoomEvent.room("room.updated", view));
+                return view;
+            });
+        }));
+    }
+
+    /**
      * A facility administrator removes a departed member of their facility from every room at once.
      * Rooms where they were the only owner keep running; their other owners or members carry on.
      */

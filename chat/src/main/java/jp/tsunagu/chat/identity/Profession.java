@@ -46,6 +46,14 @@ public enum Profession {
         return this == RESIDENT || this == FAMILY;
     }
 
+    /**
+     * Doctors, dentists and nurses: who must acknowledge an urgent message when its author names nobody, since they
+     * can act on a sudden change in the resident's condition.
+     */
+    public boolean isMedicalStaff() {
+        return this == DOCTOR || this == DENTIST || this == NURSE || this == ASSISTANT_NURSE || this == PUBLIC_HEALTH_NURSE;
+    }
+
     /** Accepts the code ({@code care_manager}), the enum name or the Japanese label ({@code ケアマネジャー}). */
     public static Optional<Profession> parse(String value) {
         if (value == null || value.isBlank()) {

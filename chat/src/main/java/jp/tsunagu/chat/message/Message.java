@@ -28,6 +28,7 @@ import jp.tsunagu.chat.identity.Profession;
  *                       local people), without the bridge's own integration account; null or empty when none
  * @param excerpt the references of an excerpt card; null for other messages
  * @param request the request (依頼) the message carries; null when it carries none
+ * @param acknowledgement for an urgent message, who must acknowledge it and how far it escalated; else null
  */
 @Document("messages")
 public record Message(@Id String id, String roomId, long seq, long changeSeq, Change lastChange, Author author,
@@ -36,7 +37,19 @@ public record Message(@Id String id, String roomId, long seq, long changeSeq, Ch
                      Map<String, List<String>> stamps, List<Edit> edits, Instant createdAt, Instant editedAt,
                      Deletion deleted, String requestHash, Origin origin,
                      Map<String, Delivery> delivery, Map<String, Integer> externalStamps, Excerpt excerpt,
-                     CareRequest request) {
+                     CareRequest request, Acknowledgement acknowledgement) {
+
+    /** A message that needs no acknowledgement. */
+    public Message(String id, String roomId, long seq, long changeSeq, Change lastChange, Author author, String text,
+                   String html, String parentId, String threadRootId, Priority priority, Mentions mentions,
+                   List<String> mentionedUserIds, List<AttachmentRef> attachments, Map<String, List<String>> stamps,
+                   List<Edit> edits, Instant createdAt, Instant editedAt, Deletion deleted, String requestHash,
+                   Origin origin, Map<String, Delivery> delivery, Map<String, Integer> externalStamps, Excerpt excerpt,
+                   CareRequest request) {
+        this(id, roomId, seq, changeSeq, lastChange, author, text, html, parentId, threadRootId, priority, mentions,
+                mentionedUserIds, attachments, stamps, edits, createdAt, editedAt, deleted, requestHash, origin,
+                delivery, externalStamps, excerpt, request, null);
+    }
 
     /** A message that carries no request. */
     public Message(String id, String roomId, long seq, long changeSeq, Change lastChange, Author author, String text,
@@ -46,7 +59,7 @@ public record Message(@Id String id, String roomId, long seq, long changeSeq, Ch
                    Origin origin, Map<String, Delivery> delivery, Map<String, Integer> externalStamps, Excerpt excerpt) {
         this(id, roomId, seq, changeSeq, lastChange, author, text, html, parentId, threadRootId, priority, mentions,
                 mentionedUserIds, attachments, stamps, edits, createdAt, editedAt, deleted, requestHash, origin,
-                delivery, externalStamps, excerpt, null);
+                delivery, externalStamps, excerpt, null, null);
     }
 
     /** A message that is no excerpt card. */
@@ -78,7 +91,11 @@ public record Message(@Id String id, String roomId, long seq, long changeSeq, Ch
         /** The consent behind an excerpt card changed (revoked, expired, renewed): readers must read it again. */
         EXCERPT,
         /** The request the message carries was made or moved ({@link CareRequest}). */
-        REQUEST
+        REQUEST,
+        /** A required person acknowledged the urgent message ({@link Acknowledgement}). */
+        ACKNOWLEDGED,
+        /** Nobody (or not everyone) required acknowledged in time: an escalation step was taken. */
+        ESCALATED
     }
 
     public record Author(String userId, String displayName, Profession profession, String facilityId,

@@ -28,12 +28,33 @@ public interface MessageStore {
     Mono<Message> stamp(String id, Stamp stamp, String userId, boolean add, long changeSeq);
 
     /**
-     * Sets the request a message carries, if it is still in state {@code from} (null: if it carries none), with
-     * {@link Message.Change#REQUEST}; with {@code stamp}, gives {@code stampedBy}'s stamp in the same write (an
-     * assignee's 承知 or 完了 is the request's move). Empty if the message is deleted or the request has moved.
+     * One person's act on a message, written at once with {@code change}: a stamp given, the request it moves (if
+     * still in state {@code requestFrom}; null: if it carries none yet), an acknowledgement of an urgent message
+     * (if not acknowledged by them yet; {@code lastAcknowledgement} also ends its escalation). An assignee's 承知 is
+     * the request's move and, on an urgent message, an acknowledgement: one record, never a stamp without its move.
      */
-    Mono<Message> changeRequest(String id, CareRequest.State from, CareRequest next, Stamp stamp, String stampedBy,
-                                long changeSeq);
+    record Act(String messageId, String userId, Stamp stamp, CareRequest.State requestFrom, CareRequest request,
+               Acknowledgement.Ack ack, boolean lastAcknowledgement, long changeSeq, Message.Change change) {
+    }
+
+    /** Applies the act; empty if the message is deleted or one of its conditions no longer holds. */
+    Mono<Message> apply(Act act);
+
+    /**
+     * Takes an urgent message's escalation step {@code fromStep + 1}, if no node took it yet: records it, adds
+     * {@code escalation.added} to the required, and sets when the next is due ({@code nextAt}, null for none).
+     * Empty if the step was taken meanwhile.
+     */
+    Mono<Message> escalate(String id, int fromStep, Acknowledgement.Escalation escalation, Instant nextAt, long changeSeq);
+
+    /** Ends the escalation of a message everyone acknowledged, without a step; empty if its state moved. */
+    Mono<Message> endEscalation(String id, int step);
+
+    /** Urgent messages whose next escalation step is due at {@code now}, soonest first. */
+    Flux<Message> dueEscalations(Instant now, int limit);
+
+    /** Urgent messages in the rooms waiting for the user's acknowledgement, newest first. */
+    Flux<Message> awaitingAcknowledgement(String userId, java.util.Collection<String> roomIds, int limit);
 
     /**
      * Requests in the given rooms, soonest due first ({@code dueAt}, then id), after the cursor; deleted messages

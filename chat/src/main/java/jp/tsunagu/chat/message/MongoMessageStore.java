@@ -84,15 +84,56 @@ public final class MongoMessageStore implements MessageStore {
     }
 
     @Override
-    public Mono<Message> changeRequest(String id, CareRequest.State from, CareRequest next, Stamp stamp,
-                                       String stampedBy, long changeSeq) {
-        Criteria c = where("_id").is(id).and("deleted").is(null);
-        c = from == null ? c.and("request").is(null) : c.and("request.state").is(from);
-        Update u = new Update().set("request", next).set("changeSeq", changeSeq).set("lastChange", Message.Change.REQUEST);
-        if (stamp != null) {
-            u.addToSet("stamps." + stamp.code(), stampedBy);
+    public Mono<Message> apply(Act act) {
+        Criteria c = where("_id").is(act.messageId()).and("deleted").is(null);
+        Update u = new Update().set("changeSeq", act.changeSeq()).set("lastChange", act.change());
+        if (act.stamp() != null) {
+            u.addToSet("stamps." + act.stamp().code(), act.userId());
+        }
+        if (act.request() != null) {
+            c = act.requestFrom() == null ? c.and("request").is(null) : c.and("request.state").is(act.requestFrom());
+            u.set("request", act.request());
+        }
+        if (act.ack() != null) {
+            c = c.and("acknowledgement.required").is(act.userId()).and("acknowledgement.acks.userId").ne(act.userId());
+            u.push("acknowledgement.acks", act.ack());
+            if (act.lastAcknowledgement()) {
+                u.set("acknowledgement.escalateAt", null);
+            }
         }
         return mongo.findAndModify(Query.query(c), u, RETURN_NEW, Message.class);
+    }
+
+    @Override
+    public Mono<Message> escalate(String id, int fromStep, Acknowledgement.Escalation escalation, Instant nextAt,
+                                  long changeSeq) {
+        Update u = new Update().set("acknowledgement.step", fromStep + 1).set("acknowledgement.escalateAt", nextAt)
+                .push("acknowledgement.escalations", escalation)
+                .set("changeSeq", changeSeq).set("lastChange", Message.Change.ESCALATED);
+        if (escalation.added() != null) {
+            u.addToSet("acknowledgement.required", escalation.added());
+        }
+        return mongo.findAndModify(Query.query(where("_id").is(id).and("deleted").is(null)
+                .and("acknowledgement.step").is(fromStep)), u, RETURN_NEW, Message.class);
+    }
+
+    @Override
+    public Mono<Message> endEscalation(String id, int step) {
+        return mongo.findAndModify(Query.query(where("_id").is(id).and("acknowledgement.step").is(step)),
+                new Update().set("acknowledgement.escalateAt", null), RETURN_NEW, Message.class);
+    }
+
+    @Override
+    public Flux<Message> dueEscalations(Instant now, int limit) {
+        return mongo.find(Query.query(where("acknowledgement.escalateAt").lte(now).and("deleted").is(null))
+                .with(Sort.by("acknowledgement.escalateAt")).limit(limit), Message.class);
+    }
+
+    @Override
+    public Flux<Message> awaitingAcknowledgement(String userId, java.util.Collection<String> roomIds, int limit) {
+        return mongo.find(Query.query(where("acknowledgement.required").is(userId)
+                        .and("acknowledgement.acks.userId").ne(userId).and("roomId").in(roomIds).and("deleted").is(null))
+                .with(Sort.by(Sort.Order.desc("createdAt"), Sort.Order.desc("_id"))).limit(limit), Message.class);
     }
 
     @Override

@@ -12,7 +12,7 @@ import jp.tsunagu.chat.api.RoomView;
  * fields is set, matching {@code type}:
  * {@code message.created|edited|deleted|stamped} and {@code request.changed} (the request a message carries was
  * made or moved) → {@code message}; {@code member.joined|updated|removed}
- * → {@code member}; {@code read} → {@code read}; {@code room.archived} → {@code room}.
+ * → {@code member}; {@code read} → {@code read}; {@code room.archived|updated} → {@code room}.
  *
  * <p>{@code seq} is the room's sequence number of the change. Replays after a reconnect carry the current
  * state of each changed item, in sequence order, so a client applies events by replacing what it has.

@@ -134,14 +134,15 @@ public final class StreamHandler {
                     t.getT2().forEach(m -> events.add(RoomEvent.member(m.active() ? "member.joined" : "member.removed",
                             MemberView.of(m))));
                     t.getT3().forEach(r -> events.add(RoomEvent.read(ReadView.of(r))));
-                    t.getT4().forEach(r -> events.add(RoomEvent.room("room.archived", r)));
+                    t.getT4().forEach(r -> events.add(RoomEvent.room(r.archived() ? "room.archived" : "room.updated", r)));
                     events.removeIf(e -> e.seq() > bound);
                     events.sort(Comparator.comparingLong(RoomEvent::seq));
                     return events;
                 });
     }
 
-    static String messageType(Message.Change change) {
+    /** The event type of a message's latest change. */
+    public static String messageType(Message.Change change) {
         return switch (change == null ? Message.Change.CREATED : change) {
             case CREATED -> "message.created";
             case EDITED -> "message.edited";
@@ -150,6 +151,8 @@ public final class StreamHandler {
             case DELIVERY -> "message.delivery";
             case EXCERPT -> "message.excerpt";
             case REQUEST -> "request.changed";
+            case ACKNOWLEDGED -> "message.acknowledged";
+            case ESCALATED -> "message.escalated";
         };
     }
 

@@ -96,6 +96,13 @@ public final class MongoRoomStore implements RoomStore {
     }
 
     @Override
+    public Mono<CareRoom> setOnCall(String roomId, String userId, long seq) {
+        return mongo.findAndModify(Query.query(where("_id").is(roomId)),
+                new Update().set("onCallUserId", userId).set("changeSeq", seq),
+                FindAndModifyOptions.options().returnNew(true), CareRoom.class);
+    }
+
+    @Override
     public Mono<CareRoom> setBridged(String roomId, String instanceId, boolean bridged) {
         Update update = bridged ? new Update().addToSet("bridges", instanceId) : new Update().pull("bridges", instanceId);
         return mongo.findAndModify(Query.query(where("_id").is(roomId)), update,

@@ -40,6 +40,9 @@ public interface RoomStore {
     Flux<CareRoom> findActiveFirst(Collection<String> ids, Cursor after, int limit);
 
     /** Adds or removes a connector instance in the room's {@link CareRoom#bridges()}; empty if no such room. */
+    /** Sets (or with null clears) the room's on-call contact as a room change {@code seq}. */
+    Mono<CareRoom> setOnCall(String roomId, String userId, long seq);
+
     Mono<CareRoom> setBridged(String roomId, String instanceId, boolean bridged);
 
     /** Rooms whose own document changed after {@code seq} (archive), for stream resumption. */

@@ -134,6 +134,9 @@ class AuthorizationMatrixIntegrationTests extends IntegrationTestSupport {
                 row(Endpoint.ACCEPT_REQUEST_ASKING_OTHERS, 403, 403,   404,     403,    403,   401,    401),
                 row(Endpoint.CANCEL_OTHERS_REQUEST,       403,  403,   404,     403,    403,   401,    401),
                 row(Endpoint.LIST_REQUESTS,               200,  200,   200,     200,    200,   401,    401),
+                row(Endpoint.ACKNOWLEDGE_URGENT_ASKING_ME, 200, 200,   404,     200,    200,   401,    401),
+                row(Endpoint.ACKNOWLEDGE_URGENT_ASKING_OTHERS, 403, 403, 404,   403,    403,   401,    401),
+                row(Endpoint.SET_ON_CALL,                 403,  200,   404,     403,    403,   401,    401),
                 row(Endpoint.UPLOAD,                      201,  201,   404,     201,    201,   401,    401),
                 row(Endpoint.DOWNLOAD,                    200,  200,   404,     200,    200,   401,    401),
                 row(Endpoint.THUMBNAIL,                   200,  200,   404,     200,    200,   401,    401),
@@ -472,6 +475,23 @@ class AuthorizationMatrixIntegrationTests extends IntegrationTestSupport {
                 .extracting(i -> path((Map<String, Object>) i, "message", "id"))
                 .matches(ids -> ids.contains(f.doctorRequestId()) == c.isMember(), "the request is listed for its assignees only"))),
 
+        ACKNOWLEDGE_URGENT_ASKING_ME((f, c) -> {
+            String id = f.doctorUrgentId();
+            return cl -> send(cl, HttpMethod.POST, "/api/v1/rooms/{r}/messages/{m}/acknowledge", null, f.roomId(), id);
+        }, (f, c, r, before, after) -> assertThat(path(message(after, f.doctorUrgentId()), "acknowledgement", "pending"))
+                .asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.LIST).doesNotContain(f.userId(c)).hasSize(3)),
+
+        ACKNOWLEDGE_URGENT_ASKING_OTHERS((f, c) -> {
+            String id = f.nurseUrgentForDoctorId();
+            return cl -> send(cl, HttpMethod.POST, "/api/v1/rooms/{r}/messages/{m}/acknowledge", null, f.roomId(), id);
+        }, (f, c, r, before, after) -> {
+            throw new AssertionError("only the doctor is asked");
+        }),
+
+        SET_ON_CALL((f, c) -> cl -> send(cl, HttpMethod.PUT, "/api/v1/rooms/{r}/on-call",
+                Map.of("userId", f.team.doctor().id()), f.roomId()), (f, c, r, before, after) ->
+                assertThat(path(after.room(), "room", "onCallUserId")).isEqualTo(f.team.doctor().id())),
+
         UPLOAD((f, c) -> cl -> upload(cl, f.roomId(), "file", f.png, "wound.png", MediaType.IMAGE_PNG),
                 (f, c, r, before, after) -> {
                     assertThat(r.map().get("roomId")).isEqualTo(f.roomId());
@@ -645,6 +665,31 @@ class AuthorizationMatrixIntegrationTests extends IntegrationTestSupport {
             }
             return (String) once("nurseRequest", () -> postRequest(team.nurse(), "処方の見直しをお願いします",
                     List.of(team.doctor().id())));
+        }
+
+        /** The doctor's urgent message asking the nurse, the care manager, the resident and the family. */
+        String doctorUrgentId() {
+            if (ghost) {
+                return doctorMessageId();
+            }
+            return (String) once("doctorUrgent", () -> postUrgent(team.doctor(), "本日の往診は中止です。至急ご確認ください",
+                    List.of(team.nurse().id(), team.careManager().id(), team.resident().id(), team.family().id())));
+        }
+
+        /** The nurse's urgent message asking the doctor alone. */
+        String nurseUrgentForDoctorId() {
+            if (ghost) {
+                return doctorMessageId();
+            }
+            return (String) once("nurseUrgent", () -> postUrgent(team.nurse(), "SpO2 低下。至急ご指示ください",
+                    List.of(team.doctor().id())));
+        }
+
+        private Object postUrgent(CareUser by, String text, List<String> acknowledgers) {
+            Response r = send(as(by), HttpMethod.POST, "/api/v1/rooms/{r}/messages", Map.of("text", text,
+                    "priority", "urgent", "acknowledgers", Map.of("users", acknowledgers)), team.roomId());
+            assertThat(r.status()).as("fixture urgent %s", r).isEqualTo(201);
+            return r.map().get("id");
         }
 
         private Object postRequest(CareUser by, String text, List<String> assignees) {

@@ -25,7 +25,8 @@ import jp.tsunagu.ops.TsunaguApplication;
  * extends this, so tests use fresh ids (see {@link #unique}) instead of cleaning the database.
  */
 @SpringBootTest(classes = TsunaguApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = {"tsunagu.embedded-mongo.in-memory=true", "tsunagu.chat.max-upload-size=2MB"})
+        // Escalation rounds run when a test calls them (UrgentEscalator.run), never on their own mid-test.
+        properties = {"tsunagu.embedded-mongo.in-memory=true", "tsunagu.chat.max-upload-size=2MB", "tsunagu.urgent.scan-every=0"})
 @Import({TestIssuerConfiguration.class, TestRecordSource.class})
 public abstract class IntegrationTestSupport {
 
