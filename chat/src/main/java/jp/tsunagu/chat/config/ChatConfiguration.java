@@ -21,6 +21,7 @@ import org.springframework.web.reactive.handler.SimpleUrlHandlerMapping;
 import org.springframework.web.reactive.result.method.annotation.ArgumentResolverConfigurer;
 
 import jp.tsunagu.chat.api.AttachmentController;
+import jp.tsunagu.chat.api.InboxController;
 import jp.tsunagu.chat.api.MessageController;
 import jp.tsunagu.chat.api.RequestController;
 import jp.tsunagu.chat.api.RoomController;
@@ -32,6 +33,7 @@ import jp.tsunagu.chat.handler.AttachmentHandler;
 import jp.tsunagu.chat.handler.DeliveryHandler;
 import jp.tsunagu.chat.handler.ExternalMessageHandler;
 import jp.tsunagu.chat.escalation.UrgentEscalator;
+import jp.tsunagu.chat.handler.InboxHandler;
 import jp.tsunagu.chat.handler.MessageHandler;
 import jp.tsunagu.chat.handler.RequestHandler;
 import jp.tsunagu.chat.handler.RoomAccess;
@@ -44,6 +46,7 @@ import jp.tsunagu.chat.message.MessageStore;
 import jp.tsunagu.chat.message.MongoMessageStore;
 import jp.tsunagu.chat.message.MongoReadStore;
 import jp.tsunagu.chat.message.ReadStore;
+import jp.tsunagu.chat.realtime.InboxFeed;
 import jp.tsunagu.chat.realtime.MongoRoomEventLog;
 import jp.tsunagu.chat.realtime.RoomEventFeed;
 import jp.tsunagu.chat.realtime.RoomEventHub;
@@ -318,9 +321,27 @@ public class ChatConfiguration {
     }
 
     @Bean
-    RoomWebSocketHandler roomWebSocketHandler(CurrentUser currentUser, StreamHandler streams, JsonMapper json,
-                                              ChatProperties properties) {
-        return new RoomWebSocketHandler(currentUser, streams, json, properties.heartbeat(), properties.sendQueue());
+    RoomWebSocketHandler roomWebSocketHandler(CurrentUser currentUser, StreamHandler streams, InboxFeed inbox,
+                                              JsonMapper json, ChatProperties properties) {
+        return new RoomWebSocketHandler(currentUser, streams, inbox, json, properties.heartbeat(), properties.sendQueue());
+    }
+
+    @Bean
+    InboxFeed inboxFeed(JsonMapper json, MembershipStore memberships, RoomEventHub hub) {
+        InboxFeed feed = new InboxFeed(json, memberships);
+        hub.addListener(feed::accept);
+        return feed;
+    }
+
+    @Bean
+    InboxHandler inboxHandler(RoomStore rooms, MembershipStore memberships, MessageStore messages, ReadStore reads,
+                              Clock clock) {
+        return new InboxHandler(rooms, memberships, messages, reads, clock);
+    }
+
+    @Bean
+    InboxController inboxController(InboxHandler inbox) {
+        return new InboxController(inbox);
     }
 
     @Bean

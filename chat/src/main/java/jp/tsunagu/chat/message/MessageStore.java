@@ -53,6 +53,12 @@ public interface MessageStore {
     /** Urgent messages whose next escalation step is due at {@code now}, soonest first. */
     Flux<Message> dueEscalations(Instant now, int limit);
 
+    /**
+     * Messages that mentioned the user and that they have not read: in each room, created after their read
+     * position there ({@code readUpTo}: room id to the last number read, 0 if never), newest first.
+     */
+    Flux<Message> unreadMentions(String userId, java.util.Map<String, Long> readUpTo, int limit);
+
     /** Urgent messages in the rooms waiting for the user's acknowledgement, newest first. */
     Flux<Message> awaitingAcknowledgement(String userId, java.util.Collection<String> roomIds, int limit);
 

@@ -130,6 +130,18 @@ public final class MongoMessageStore implements MessageStore {
     }
 
     @Override
+    public Flux<Message> unreadMentions(String userId, java.util.Map<String, Long> readUpTo, int limit) {
+        if (readUpTo.isEmpty()) {
+            return Flux.empty();
+        }
+        List<Criteria> perRoom = readUpTo.entrySet().stream()
+                .map(e -> where("roomId").is(e.getKey()).and("seq").gt(e.getValue())).toList();
+        return mongo.find(Query.query(where("mentionedUserIds").is(userId).and("deleted").is(null)
+                        .orOperator(perRoom)).with(Sort.by(Sort.Order.desc("createdAt"), Sort.Order.desc("_id"))).limit(limit),
+                Message.class);
+    }
+
+    @Override
     public Flux<Message> awaitingAcknowledgement(String userId, java.util.Collection<String> roomIds, int limit) {
         return mongo.find(Query.query(where("acknowledgement.required").is(userId)
                         .and("acknowledgement.acks.userId").ne(userId).and("roomId").in(roomIds).and("deleted").is(null))

@@ -20,6 +20,11 @@ public final class MongoReadStore implements ReadStore {
     }
 
     @Override
+    public Flux<ReadReceipt> ofUser(String userId, java.util.Collection<String> roomIds) {
+        return mongo.find(Query.query(where("userId").is(userId).and("roomId").in(roomIds)), ReadReceipt.class);
+    }
+
+    @Override
     public Mono<ReadReceipt> find(String roomId, String userId) {
         return mongo.findById(Membership.idOf(roomId, userId), ReadReceipt.class);
     }

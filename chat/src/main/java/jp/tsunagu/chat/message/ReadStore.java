@@ -8,6 +8,9 @@ public interface ReadStore {
 
     Mono<ReadReceipt> find(String roomId, String userId);
 
+    /** The user's read positions in the given rooms (rooms never read are absent). */
+    Flux<ReadReceipt> ofUser(String userId, java.util.Collection<String> roomIds);
+
     Mono<ReadReceipt> save(ReadReceipt receipt);
 
     /** Members whose position reaches {@code seq}: the readers of the message with that seq. */

@@ -20,7 +20,8 @@ import tools.jackson.databind.json.JsonMapper;
  * The WebSocket endpoint {@code /api/v1/ws}: one connection per device, following any number of rooms.
  *
  * <p>Client frames: {@code {"type":"subscribe","roomId":"…","after":123}}, {@code {"type":"unsubscribe",
- * "roomId":"…"}}, {@code {"type":"ping"}}. Server frames: the room events of {@link RoomEvent}, plus
+ * "roomId":"…"}}, {@code {"type":"ping"}}, {@code {"type":"subscribe_inbox"}} (the user-level "my actions" hints, {@link InboxFeed}).
+ * Server frames: the room events of {@link RoomEvent}, plus
  * {@code subscribed}, {@code resync}, {@code heartbeat}, {@code pong} and {@code error} (with the room id and
  * an HTTP-like status, e.g. 404 for a room the user is not in).
  */
@@ -32,12 +33,14 @@ public final class RoomWebSocketHandler implements WebSocketHandler {
 
     private final CurrentUser currentUser;
     private final StreamHandler streams;
+    private final InboxFeed inbox;
     private final JsonMapper json;
     private final Flux<StreamConnection.Frame> heartbeat;
     private final int queueCapacity;
 
-    public RoomWebSocketHandler(CurrentUser currentUser, StreamHandler streams, JsonMapper json, Duration heartbeatEvery,
+    public RoomWebSocketHandler(CurrentUser currentUser, StreamHandler streams, InboxFeed inbox, JsonMapper json, Duration heartbeatEvery,
                                 int queueCapacity) {
+        this.inbox = inbox;
         this.currentUser = currentUser;
         this.streams = streams;
         this.json = json;
@@ -67,6 +70,7 @@ public final class RoomWebSocketHandler implements WebSocketHandler {
                 .doFinally(signal -> {
                     // Close first: a subscription still on its way to the hub then finds it closed (RoomEventHub).
                     connection.close(null);
+                    inbox.unsubscribe(connection);
                     streams.detach(connection);
                 })
                 .then(Mono.defer(session::close));
@@ -98,6 +102,10 @@ public final class RoomWebSocketHandler implements WebSocketHandler {
                 if (roomId != null) {
                     streams.unsubscribe(roomId, connection);
                 }
+                yield Mono.empty();
+            }
+            case "subscribe_inbox" -> {
+                inbox.subscribe(user, connection);
                 yield Mono.empty();
             }
             case "ping" -> {

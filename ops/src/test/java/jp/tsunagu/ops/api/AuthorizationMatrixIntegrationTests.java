@@ -137,6 +137,7 @@ class AuthorizationMatrixIntegrationTests extends IntegrationTestSupport {
                 row(Endpoint.ACKNOWLEDGE_URGENT_ASKING_ME, 200, 200,   404,     200,    200,   401,    401),
                 row(Endpoint.ACKNOWLEDGE_URGENT_ASKING_OTHERS, 403, 403, 404,   403,    403,   401,    401),
                 row(Endpoint.SET_ON_CALL,                 403,  200,   404,     403,    403,   401,    401),
+                row(Endpoint.INBOX,                       200,  200,   200,     200,    200,   401,    401),
                 row(Endpoint.UPLOAD,                      201,  201,   404,     201,    201,   401,    401),
                 row(Endpoint.DOWNLOAD,                    200,  200,   404,     200,    200,   401,    401),
                 row(Endpoint.THUMBNAIL,                   200,  200,   404,     200,    200,   401,    401),
@@ -491,6 +492,13 @@ class AuthorizationMatrixIntegrationTests extends IntegrationTestSupport {
         SET_ON_CALL((f, c) -> cl -> send(cl, HttpMethod.PUT, "/api/v1/rooms/{r}/on-call",
                 Map.of("userId", f.team.doctor().id()), f.roomId()), (f, c, r, before, after) ->
                 assertThat(path(after.room(), "room", "onCallUserId")).isEqualTo(f.team.doctor().id())),
+
+        INBOX((f, c) -> {
+            f.doctorRequestId();
+            return cl -> get(cl, "/api/v1/inbox");
+        }, readOnly((f, c, r) -> assertThat((List<Object>) r.map().get("requests"))
+                .extracting(i -> path((Map<String, Object>) i, "message", "id"))
+                .matches(ids -> ids.contains(f.doctorRequestId()) == c.isMember(), "the request waits for its assignees only"))),
 
         UPLOAD((f, c) -> cl -> upload(cl, f.roomId(), "file", f.png, "wound.png", MediaType.IMAGE_PNG),
                 (f, c, r, before, after) -> {
