@@ -28,7 +28,14 @@ public record DemoData(List<Facility> facilities, List<User> users, List<Room> r
 
     /** {@code day} is relative to today (0 today, -6 six days ago); {@code parent} is another message's ref. */
     public record Message(String ref, String author, int day, String time, String text, String html, String priority,
-                          String parent, Mentions mentions, List<Stamp> stamps) {
+                          String parent, Mentions mentions, List<Stamp> stamps, Ask request) {
+    }
+
+    /**
+     * A request (依頼) the message carries: {@code dueInHours} from now (negative: overdue), {@code state} open,
+     * accepted or done, moved by the assignee {@code movedBy} an hour after the post (with {@code note} when done).
+     */
+    public record Ask(String kind, List<String> assignees, int dueInHours, String state, String movedBy, String note) {
     }
 
     public record Mentions(List<String> users, List<String> facilities, boolean room) {

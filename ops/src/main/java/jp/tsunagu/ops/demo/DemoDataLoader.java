@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalTime;
@@ -30,6 +31,8 @@ import jp.tsunagu.chat.consent.ExcerptHandler;
 import jp.tsunagu.chat.handler.RoomHandler;
 import jp.tsunagu.chat.identity.CareUser;
 import jp.tsunagu.chat.identity.Profession;
+import jp.tsunagu.chat.message.Acknowledgement;
+import jp.tsunagu.chat.message.CareRequest;
 import jp.tsunagu.chat.message.Message;
 import jp.tsunagu.chat.message.Priority;
 import jp.tsunagu.chat.message.ReadReceipt;
@@ -165,7 +168,7 @@ public final class DemoDataLoader implements ApplicationRunner, org.springframew
             }
             long messageSeq = ++seq;
             Message m = new Message(Ids.derived("demo-message", roomId, dm.ref()), roomId, messageSeq, messageSeq,
-                    stamps.isEmpty() ? Message.Change.CREATED : Message.Change.STAMPED,
+                    dm.request() != null ? Message.Change.REQUEST : stamps.isEmpty() ? Message.Change.CREATED : Message.Change.STAMPED,
                     new Message.Author(author.userId(), author.displayName(), author.profession(), author.facilityId(),
                             author.facilityName()),
                     dm.text(), dm.html() == null ? null : sanitizer.clean(dm.html()),
@@ -173,7 +176,8 @@ public final class DemoDataLoader implements ApplicationRunner, org.springframew
                     parent == null ? null : (parent.threadRootId() == null ? parent.id() : parent.threadRootId()),
                     "urgent".equals(dm.priority()) ? Priority.URGENT : Priority.NORMAL,
                     mentions(dm.mentions()), reached(dm.mentions(), members, author.userId()), List.of(), stamps,
-                    List.of(), at, null, null, Ids.derived("demo", dm.ref()), null, null);
+                    List.of(), at, null, null, Ids.derived("demo", dm.ref()), null, null, null, null,
+                    ask(dm, members, at, now), acknowledgement(dm, members, stamps, at, author.userId()));
             byRef.put(dm.ref(), m);
             docs.add(m);
             last = m;
@@ -220,5 +224,55 @@ public final class DemoDataLoader implements ApplicationRunner, org.springframew
 
     private static Profession profession(String code) {
         return Profession.parse(code).orElseThrow(() -> new IllegalStateException("unknown profession " + code));
+    }
+
+    /** The demo's request on a message: open, accepted or done by its assignee, due relative to now. */
+    private static CareRequest ask(DemoData.Message dm, Map<String, Membership> members, Instant at, Instant now) {
+        DemoData.Ask a = dm.request();
+        if (a == null) {
+            return null;
+        }
+        List<CareRequest.Transition> history = new ArrayList<>();
+        history.add(new CareRequest.Transition(CareRequest.State.OPEN, dm.author(), at, null));
+        CareRequest.State state = CareRequest.State.valueOf(a.state().toUpperCase(Locale.ROOT));
+        Instant moved = at.plus(Duration.ofHours(1));
+        if (state == CareRequest.State.ACCEPTED || state == CareRequest.State.DONE) {
+            history.add(new CareRequest.Transition(CareRequest.State.ACCEPTED, a.movedBy(), moved, null));
+        }
+        if (state == CareRequest.State.DONE) {
+            history.add(new CareRequest.Transition(CareRequest.State.DONE, a.movedBy(), moved.plus(Duration.ofHours(2)), a.note()));
+        }
+        String label = String.join("、", a.assignees().stream().map(u -> members.get(u).displayName()).toList());
+        return new CareRequest(CareRequest.Kind.parse(a.kind()).orElseThrow(),
+                new CareRequest.Assignees(a.assignees(), List.of(), List.of()), a.assignees(), label, dm.author(),
+                now.plus(Duration.ofHours(a.dueInHours())), state, history);
+    }
+
+    /**
+     * An urgent demo message asks those it mentions (else the room's doctors and nurses); those who gave it an
+     * acknowledging stamp have acknowledged it. The demo only has urgent messages that everyone acknowledged, so
+     * nothing escalates on start.
+     */
+    private static Acknowledgement acknowledgement(DemoData.Message dm, Map<String, Membership> members,
+                                                   Map<String, List<String>> stamps, Instant at, String authorId) {
+        if (!"urgent".equals(dm.priority())) {
+            return null;
+        }
+        List<String> required = dm.mentions() != null && dm.mentions().users() != null && !dm.mentions().users().isEmpty()
+                ? dm.mentions().users()
+                : members.values().stream().filter(m -> m.profession() != null && m.profession().isMedicalStaff()
+                        && !m.userId().equals(authorId)).map(Membership::userId).toList();
+        List<Acknowledgement.Ack> acks = new ArrayList<>();
+        for (String code : List.of("viewed", "accepted", "completed")) {
+            for (String u : stamps.getOrDefault(code, List.of())) {
+                if (required.contains(u) && acks.stream().noneMatch(k -> k.userId().equals(u))) {
+                    acks.add(new Acknowledgement.Ack(u, at.plus(Duration.ofMinutes(4 + acks.size())), code));
+                }
+            }
+        }
+        if (acks.size() < required.size()) {
+            throw new IllegalStateException("demo message " + dm.ref() + " is urgent but not acknowledged by all it asks");
+        }
+        return new Acknowledgement(required, acks, 0, null, List.of());
     }
 }

@@ -73,6 +73,29 @@ class DemoDataIntegrationTests {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void theDemoHasOpenOverdueAndDoneRequestsAndAnAcknowledgedUrgentMessage() {
+        Map<?, ?> inbox = get("ns-sato", "/api/v1/inbox");
+        List<Map<String, Object>> asked = (List<Map<String, Object>>) inbox.get("requests");
+        assertThat(asked).extracting(i -> ((Map<String, Object>) ((Map<String, Object>) i.get("message")).get("request")).get("state"))
+                .containsExactly("open", "accepted", "open");
+        assertThat(asked.get(0).get("overdue")).as("the overdue report first").isEqualTo(true);
+        List<?> done = (List<?>) get("ph-takahashi", "/api/v1/requests?state=done").get("items");
+        assertThat(done).hasSize(1);
+        List<?> mine = (List<?>) ((Map<?, ?>) get("cm-suzuki", "/api/v1/inbox")).get("myRequests");
+        assertThat(mine).as("her overdue request to the nurse").hasSize(1);
+
+        String saito = roomOf("dr-kobayashi", "TONE-000245");
+        Map<String, Object> urgent = ((List<Map<String, Object>>) get("dr-kobayashi", "/api/v1/rooms/{r}/messages?limit=50", saito)
+                .get("items")).stream().filter(m -> "urgent".equals(m.get("priority")) && m.get("acknowledgement") != null)
+                .findFirst().orElseThrow();
+        Map<String, Object> ack = (Map<String, Object>) urgent.get("acknowledgement");
+        assertThat(ack.get("pending")).isEqualTo(List.of());
+        assertThat(ack.get("required")).isEqualTo(List.of("dr-kobayashi"));
+        assertThat(ack.get("nextEscalationAt")).isNull();
+    }
+
+    @Test
     void theHbA1cCardShowsToTheGrantsAudienceFromTheDemoFhirServer() {
         String saito = roomOf("cm-watanabe", "TONE-000245");
         List<Map<?, ?>> cards = cards("cm-watanabe", saito);

@@ -1,0 +1,155 @@
+package jp.tsunagu.ops.bench;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.HdrHistogram.Histogram;
+
+import jp.tsunagu.chat.identity.CareUser;
+import jp.tsunagu.chat.identity.Profession;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The "my actions" inbox under a realistic load of requests ({@code ops/bin/inboxbench}, docs/BENCHMARKS.md): a
+ * care manager in {@code --my-rooms} rooms (40) among {@code --rooms} rooms (400) holding {@code --requests}
+ * requests (10,000) made through the public API: in her rooms, a quarter asked of her, a quarter made by her
+ * (some overdue, some declined), the rest between the others; plus urgent messages and mentions waiting for her.
+ * Then {@code GET /api/v1/inbox} as her, closed loop, {@code --reads} times (2,000) after {@code --warmup} (200):
+ * prints the latency percentiles and a RESULT line. The target: p99 ≤ 20 ms.
+ */
+public final class InboxBench {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final int CONCURRENCY = 16;
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> a = new HashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+        }
+        int myRooms = Integer.parseInt(a.getOrDefault("my-rooms", "40"));
+        int rooms = Integer.parseInt(a.getOrDefault("rooms", "400"));
+        int requests = Integer.parseInt(a.getOrDefault("requests", "10000"));
+        int reads = Integer.parseInt(a.getOrDefault("reads", "2000"));
+        int warmup = Integer.parseInt(a.getOrDefault("warmup", "200"));
+        if (myRooms > rooms || requests < rooms) {
+            throw new IllegalArgumentException("--my-rooms must not exceed --rooms, and --requests must be at least --rooms");
+        }
+        LoadTool.Options o = LoadTool.Options.parse(new String[0]);
+        try (BenchServer server = BenchServer.start(o); BenchApi api = new BenchApi(server.baseUrl, CONCURRENCY)) {
+            System.out.println("server: " + server.description);
+            new InboxBench(server, api).run(myRooms, rooms, requests, reads, warmup);
+        }
+    }
+
+    private final BenchServer server;
+    private final BenchApi api;
+
+    private InboxBench(BenchServer server, BenchApi api) {
+        this.server = server;
+        this.api = api;
+    }
+
+    private record Person(String id, String token) {
+    }
+
+    private Person person(String id, Profession profession, String facility) {
+        CareUser user = new CareUser(id, id + " 氏名", profession, facility, facility + " 事業所", java.util.Set.of());
+        Person p = new Person(id, server.issuer.mint(user, LoadTool.TOKEN_TTL));
+        expect(api.get("/api/v1/rooms?limit=1", p.token()).block(), 200, "sign-in of " + id);
+        return p;
+    }
+
+    private void run(int myRooms, int roomCount, int requestCount, int reads, int warmup) {
+        long seedStart = System.nanoTime();
+        Person cm = person("bench-cm", Profession.CARE_MANAGER, "fac-cm");
+        Person otherCm = person("bench-cm-2", Profession.CARE_MANAGER, "fac-cm2");
+        List<Person> nurses = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            nurses.add(person("bench-ns-" + i, Profession.NURSE, "fac-vns-" + (i % 3)));
+        }
+        Person doctor = person("bench-dr", Profession.DOCTOR, "fac-clinic");
+        // Rooms 0..myRooms-1 are hers; the others belong to a colleague. Each has two nurses and the doctor.
+        List<String> roomIds = Flux.range(0, roomCount).flatMapSequential(i -> {
+            Person owner = i < myRooms ? cm : otherCm;
+            String body = JSON.writeValueAsString(Map.of("kind", "group", "name", "ベンチ " + i, "members", List.of(
+                    Map.of("userId", nurses.get(i % 10).id()), Map.of("userId", nurses.get((i + 1) % 10).id()),
+                    Map.of("userId", doctor.id()))));
+            return api.post("/api/v1/rooms", owner.token(), body)
+                    .map(r -> JSON.readTree(expect(r, 201, "room").body()).path("room").path("id").asString());
+        }, CONCURRENCY).collectList().block();
+
+        Instant now = Instant.now();
+        AtomicLong made = new AtomicLong();
+        Flux.range(0, requestCount).flatMap(i -> {
+            int room = i % roomCount;
+            boolean hers = room < myRooms;
+            Person nurse = nurses.get(room % 10);
+            // In her rooms: a quarter asked of her, a quarter made by her, the rest between the nurses and the doctor.
+            int kind = (i / roomCount) % 4;
+            Person by = hers && kind == 1 ? cm : hers && kind == 0 ? nurse : doctor;
+            String assignee = hers && kind == 0 ? cm.id() : nurse.id();
+            Duration due = Duration.ofHours(1 + (i % 240));
+            String body = JSON.writeValueAsString(Map.of("text", "ベンチ依頼 " + i + ": 次回訪問時の様子を報告してください",
+                    "request", Map.of("kind", "report", "assignees", Map.of("users", List.of(assignee)),
+                            "dueAt", now.plus(due).toString())));
+            return api.post("/api/v1/rooms/" + roomIds.get(room) + "/messages", by.token(), body)
+                    .map(r -> expect(r, 201, "request").body())
+                    .flatMap(json -> {
+                        made.incrementAndGet();
+                        // Some of hers are declined by the nurse asked.
+                        if (hers && kind == 1 && i % 7 == 0) {
+                            JsonNode m = JSON.readTree(json);
+                            return api.post("/api/v1/rooms/" + roomIds.get(room) + "/messages/" + m.path("id").asString()
+                                            + "/request/actions", nurse.token(),
+                                    "{\"action\":\"decline\",\"note\":\"日程が合いません\"}").map(r -> expect(r, 200, "decline"));
+                        }
+                        return Mono.just(json);
+                    });
+        }, CONCURRENCY).blockLast();
+        Flux.range(0, myRooms * 2).flatMap(i -> {
+            String room = roomIds.get(i % myRooms);
+            Person nurse = nurses.get((i % myRooms) % 10);
+            String body = i % 2 == 0
+                    ? JSON.writeValueAsString(Map.of("text", "至急: 発熱 38.5℃", "priority", "urgent",
+                            "mentions", Map.of("users", List.of(cm.id()))))
+                    : JSON.writeValueAsString(Map.of("text", "担当者会議の日程の件です", "mentions", Map.of("users", List.of(cm.id()))));
+            return api.post("/api/v1/rooms/" + room + "/messages", nurse.token(), body).map(r -> expect(r, 201, "mention"));
+        }, CONCURRENCY).blockLast();
+        System.out.printf("seeded: %d rooms (%d hers), %d requests, %d urgent messages and mentions for her, in %d s%n",
+                roomCount, myRooms, made.get(), myRooms * 2, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - seedStart));
+
+        JsonNode sample = JSON.readTree(expect(api.get("/api/v1/inbox", cm.token()).block(), 200, "inbox").body());
+        System.out.println("her inbox: counts " + sample.path("counts"));
+        Histogram latency = new Histogram(60_000_000L, 3);
+        for (int i = 0; i < warmup + reads; i++) {
+            long start = System.nanoTime();
+            expect(api.get("/api/v1/inbox", cm.token()).block(), 200, "inbox");
+            long micros = (System.nanoTime() - start) / 1_000;
+            if (i >= warmup) {
+                latency.recordValue(micros);
+            }
+        }
+        System.out.printf("GET /api/v1/inbox, %d reads after %d warm-up, one at a time: p50 %s ms, p90 %s ms, p99 %s ms, max %s ms%n",
+                reads, warmup, LoadTool.ms(latency.getValueAtPercentile(50)), LoadTool.ms(latency.getValueAtPercentile(90)),
+                LoadTool.ms(latency.getValueAtPercentile(99)), LoadTool.ms(latency.getMaxValue()));
+        System.out.printf("RESULT inbox p99_ms=%s target_ms=20 %s%n", LoadTool.ms(latency.getValueAtPercentile(99)),
+                latency.getValueAtPercentile(99) <= 20_000 ? "MET" : "MISSED");
+    }
+
+    private static BenchApi.Response expect(BenchApi.Response r, int status, String what) {
+        if (r == null || r.status() != status) {
+            throw new IllegalStateException(what + ": expected " + status + ", got " + (r == null ? "nothing" : r.status() + " " + r.body()));
+        }
+        return r;
+    }
+}
