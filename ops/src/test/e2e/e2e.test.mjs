@@ -14,6 +14,7 @@ import offlinePost from './scenarios/offline-post.mjs';
 import consentExcerpt from './scenarios/consent-excerpt.mjs';
 import nonMember from './scenarios/non-member.mjs';
 import oidcSignIn from './scenarios/oidc-sign-in.mjs';
+import requestsAndUrgent from './scenarios/requests-urgent.mjs';
 
 describe('web client at a phone viewport (demo profile, headless Chromium)', () => {
   before(async () => {
@@ -23,7 +24,9 @@ describe('web client at a phone viewport (demo profile, headless Chromium)', () 
     run.photo = await jpegPhoto(run.browser);
     run.oidc = await startOidcProvider();
     run.server = await startServer([`--tsunagu.web.oidc.issuer=${run.oidc.issuer}`,
-      `--tsunagu.web.oidc.client-id=${run.oidc.clientId}`]);
+      `--tsunagu.web.oidc.client-id=${run.oidc.clientId}`,
+      // Urgent messages escalate within seconds here, so the browser test can watch it happen.
+      '--tsunagu.urgent.escalate-after=4s', '--tsunagu.urgent.second-escalate-after=1h', '--tsunagu.urgent.scan-every=1s']);
     run.oidc.tsunaguBaseUrl = run.server.baseUrl;
     run.api = demoApi(run.server.baseUrl);
     console.log(`# server ${run.server.baseUrl} (pid ${run.server.pid}) ready in ${run.server.startMs} ms, `
@@ -43,4 +46,5 @@ describe('web client at a phone viewport (demo profile, headless Chromium)', () 
   consentExcerpt(run);
   nonMember(run);
   oidcSignIn(run);
+  requestsAndUrgent(run);
 });

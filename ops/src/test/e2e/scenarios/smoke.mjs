@@ -1,7 +1,7 @@
 // The client is served, the demo sign-in works, and the room list shows the user's rooms.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { keepScreenshot, signIn, withPhones } from '../support/browser.mjs';
+import { keepScreenshot, openRoomList, signIn, withPhones } from '../support/browser.mjs';
 
 export default function smoke(run) {
   test('GET /app/ answers 200 with an HTML page', async () => {
@@ -14,6 +14,7 @@ export default function smoke(run) {
     const api = run.api.as('cm-suzuki');
     await withPhones(run.browser, 'room-list', async (open) => {
       const page = await signIn(await open('cm-suzuki'), run.server.baseUrl, 'cm-suzuki');
+      await openRoomList(page);
       const list = page.getByTestId('room-list');
       const rooms = await api.rooms();
       assert.ok(rooms.length >= 5, `cm-suzuki has ${rooms.length} rooms over REST`);

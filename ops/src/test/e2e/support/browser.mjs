@@ -61,7 +61,7 @@ export async function phoneContext(browser, label) {
 
 /**
  * Signs in as a demo user the way a person does: opens <base>/app/ and taps the user's button
- * (`demo-user-<userId>`), then waits for the room list. Returns the page.
+ * (`demo-user-<userId>`), then waits for the first screen, "my actions" (`inbox`). Returns the page.
  */
 export async function signIn(context, baseUrl, userId) {
   const page = await context.newPage();
@@ -70,12 +70,19 @@ export async function signIn(context, baseUrl, userId) {
     throw new Error(`GET ${baseUrl}/app/ answered ${response?.status()}`);
   }
   await page.getByTestId(`demo-user-${userId}`).click();
-  await page.getByTestId('room-list').waitFor({ state: 'visible' });
+  await page.getByTestId('inbox').waitFor({ state: 'visible' });
   return page;
+}
+
+/** Goes to the room list from a top screen (the `nav-rooms` tab) and waits for it. */
+export async function openRoomList(page) {
+  await page.getByTestId('nav-rooms').click();
+  await page.getByTestId('room-list').waitFor({ state: 'visible' });
 }
 
 /** Opens a room from the room list (`room-<roomId>`) and waits for its timeline. */
 export async function openRoom(page, roomId) {
+  if (!(await page.getByTestId('room-list').isVisible())) await openRoomList(page);
   await page.getByTestId('room-list').getByTestId(`room-${roomId}`).click();
   await page.getByTestId('timeline').waitFor({ state: 'visible' });
 }

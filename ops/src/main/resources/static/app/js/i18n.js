@@ -17,6 +17,14 @@ const ja = {
   notYetValid: '共有はまだ始まっていません', sourceUnavailable: '健康記録を今は読み込めません', loading: '読み込み中…',
   viaBridge: '経由', deliveryPending: '送信中', deliveryDelivered: '送信済み', deliveryFailed: '送信失敗',
   lang: 'English', you: 'あなた', residentOnly: '共有の承認はご本人またはご家族（代理人）が行います',
+  inbox: 'やること', inboxEmpty: 'いま対応が必要なものはありません', inboxRequests: '依頼されていること',
+  inboxAcks: '確認が必要な至急連絡', inboxMentions: '未読のメンション', inboxMine: '期限切れ・お断りされた依頼',
+  state_open: '未対応', state_accepted: '承知', state_done: '完了', state_declined: 'お断り', state_cancelled: '取り消し',
+  overdue: '期限切れ', due: '期限', assignee: '担当', requestAccept: '承知', requestComplete: '完了',
+  requestDecline: 'お断り', requestCancel: '依頼を取り消す', declineReason: 'お断りの理由', completeNote: '完了のメモ（任意）',
+  acknowledge: '確認しました', acknowledgedByAll: '全員が確認済み', waitingFor: '確認待ち', escalated: 'エスカレーション済み',
+  makeRequest: '依頼にする', requestKind: '種類', requestTo: '担当', requestDue: '期限',
+  kind_visit_arrangement: '訪問調整', kind_prescription_change: '処方変更', kind_report: '報告依頼', kind_other: 'その他',
 };
 const en = {
   appName: 'Tsunagu', signIn: 'Sign in', signInWith: 'Sign in with your facility account', demoUsers: 'Pick a demo user',
@@ -36,6 +44,14 @@ const en = {
   notYetValid: 'Sharing has not started yet', sourceUnavailable: 'The health record cannot be read now', loading: 'Loading…',
   viaBridge: 'via', deliveryPending: 'Sending', deliveryDelivered: 'Sent', deliveryFailed: 'Not sent',
   lang: '日本語', you: 'you', residentOnly: 'The resident or a family proxy approves sharing',
+  inbox: 'My actions', inboxEmpty: 'Nothing needs you right now', inboxRequests: 'Asked of me',
+  inboxAcks: 'Urgent, to acknowledge', inboxMentions: 'Unread mentions', inboxMine: 'My requests: overdue or declined',
+  state_open: 'open', state_accepted: 'accepted', state_done: 'done', state_declined: 'declined', state_cancelled: 'cancelled',
+  overdue: 'overdue', due: 'Due', assignee: 'For', requestAccept: 'Accept', requestComplete: 'Done',
+  requestDecline: 'Decline', requestCancel: 'Cancel request', declineReason: 'Why decline?', completeNote: 'Note (optional)',
+  acknowledge: 'Acknowledge', acknowledgedByAll: 'Acknowledged by all', waitingFor: 'Waiting for', escalated: 'Escalated',
+  makeRequest: 'Make it a request', requestKind: 'Kind', requestTo: 'For', requestDue: 'Due',
+  kind_visit_arrangement: 'Visit arrangement', kind_prescription_change: 'Prescription change', kind_report: 'Report', kind_other: 'Other',
 };
 const categoriesJa = { lab: '検査結果', medication: 'お薬', 'vital.bp': '血圧', 'vital.weight': '体重', 'vital.glucose': '血糖',
   allergy: 'アレルギー', memo: 'メモ', condition: '病名' };

@@ -10,6 +10,7 @@ const SILENCE_MS = 60000;
 class Live {
   constructor() {
     this.rooms = new Map(); // roomId -> { after, listeners: Set }
+    this.inboxListeners = new Set(); // the user-level "my actions" hints (inbox.changed)
     this.stateListeners = new Set();
     this.state = 'connecting';
     this.attempt = 0;
@@ -42,11 +43,18 @@ class Live {
       this.lastFrame = Date.now();
       this.setState('online');
       for (const [roomId, r] of this.rooms) this.subscribe(roomId, r.after);
+      if (this.inboxListeners.size) ws.send(JSON.stringify({ type: 'subscribe_inbox' }));
+      // Whatever changed while the socket was down is in a fresh read of the inbox.
+      this.inboxListeners.forEach((l) => l({ type: 'inbox.changed', reason: 'reconnected' }));
     };
     ws.onmessage = (e) => {
       this.lastFrame = Date.now();
       let ev;
       try { ev = JSON.parse(e.data); } catch { return; }
+      if (ev.type === 'inbox.changed') {
+        this.inboxListeners.forEach((l) => l(ev));
+        return;
+      }
       const room = ev.roomId && this.rooms.get(ev.roomId);
       if (!room) return;
       if (typeof ev.seq === 'number' && ev.type !== 'subscribed') room.after = Math.max(room.after, ev.seq);
@@ -92,6 +100,14 @@ class Live {
         if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ type: 'unsubscribe', roomId }));
       }
     };
+  }
+
+  /** Calls {@code listener} whenever the inbox may have changed; returns the function that stops. */
+  followInbox(listener) {
+    const first = this.inboxListeners.size === 0;
+    this.inboxListeners.add(listener);
+    if (first && this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ type: 'subscribe_inbox' }));
+    return () => this.inboxListeners.delete(listener);
   }
 
   onState(listener) {

@@ -1,4 +1,5 @@
-// Tsunagu web client: hash routes #/ (rooms), #/mentions, #/rooms/<id>, #/rooms/<id>/consent.
+// Tsunagu web client: hash routes #/ (my actions, the first screen), #/rooms, #/mentions, #/rooms/<id>,
+// #/rooms/<id>/consent.
 import { h, clear, when, debounce } from './dom.js';
 import { t, toggleLang, lang, professionLabel } from './i18n.js';
 import { token, me, signOut, demoSignIn, oidcStart, oidcFinish } from './auth.js';
@@ -7,6 +8,7 @@ import { live } from './live.js';
 import { flush } from './outbox.js';
 import { roomScreen } from './room.js';
 import { consentScreen } from './consent.js';
+import { requestBlock, acknowledgementBlock } from './actions.js';
 
 const main = document.getElementById('main');
 let config = { demo: false };
@@ -55,7 +57,8 @@ async function route() {
   if (m && m[2]) return mount(await consentScreen(m[1], header));
   if (m) return mount(await roomScreen(m[1], header));
   if (path === '/mentions') return mount(await mentionsScreen());
-  return mount(await roomListScreen());
+  if (path === '/rooms') return mount(await roomListScreen());
+  return mount(await inboxScreen());
 }
 
 async function signInScreen() {
@@ -76,10 +79,50 @@ async function signInScreen() {
   return { nodes };
 }
 
-function tabs(active) {
+function tabs(active, inboxTotal) {
+  const badge = h('span', { class: 'badge', 'data-testid': 'inbox-badge', hidden: true });
+  const show = (n) => { badge.hidden = !n; badge.textContent = n >= 50 ? '50+' : String(n); };
+  if (inboxTotal === undefined) get('/inbox').then((i) => show(i.counts.total)).catch(() => {});
+  else show(inboxTotal);
   return h('nav', { class: 'tabs' },
-    h('a', { href: '#/', class: active === 'rooms' ? 'on' : '', 'data-testid': 'nav-rooms' }, t('rooms')),
+    h('a', { href: '#/', class: active === 'inbox' ? 'on' : '', 'data-testid': 'nav-inbox' }, t('inbox'), ' ', badge),
+    h('a', { href: '#/rooms', class: active === 'rooms' ? 'on' : '', 'data-testid': 'nav-rooms' }, t('rooms')),
     h('a', { href: '#/mentions', class: active === 'mentions' ? 'on' : '', 'data-testid': 'nav-mentions' }, t('mentions')));
+}
+
+/** My actions: what waits for me across my rooms, live (the WebSocket's inbox hints), overdue first. */
+async function inboxScreen() {
+  const { bar, stop } = header(t('inbox'));
+  const self = me();
+  const body = h('main', { class: 'scroll', 'data-testid': 'inbox' });
+  const nav = h('div', {});
+  const names = (u) => (self && u === self.id ? t('you') : u);
+  const render = async () => {
+    const inbox = await get('/inbox');
+    clear(nav).append(tabs('inbox', inbox.counts.total));
+    clear(body);
+    if (inbox.counts.total === 0) body.append(h('p', { class: 'empty', 'data-testid': 'inbox-empty' }, t('inboxEmpty')));
+    const section = (key, title, items) => {
+      if (!items.length) return;
+      body.append(h('h2', { class: 'section-title' }, title + ' ', h('span', { class: 'badge', 'data-testid': 'count-' + key }, items.length)),
+        h('ul', { class: 'rooms', 'data-testid': 'inbox-' + key }, items.map((i) => {
+          const m = i.message;
+          return h('li', { 'data-testid': 'inbox-item', 'data-message-id': m.id, 'data-kind': i.kind },
+            h('a', { href: '#/rooms/' + i.roomId, class: 'room' },
+              h('div', { class: 'row' }, h('strong', {}, i.roomName), h('time', {}, when(m.createdAt))),
+              h('div', { class: 'muted' }, m.author.displayName + ': ' + m.text.slice(0, 80))),
+            requestBlock(m, self, refresh), acknowledgementBlock(m, self, names, refresh));
+        })));
+    };
+    section('requests', t('inboxRequests'), inbox.requests);
+    section('acknowledgements', t('inboxAcks'), inbox.acknowledgements);
+    section('mentions', t('inboxMentions'), inbox.mentions);
+    section('mine', t('inboxMine'), inbox.myRequests);
+  };
+  const refresh = debounce(() => render().catch(() => {}), 300);
+  await render();
+  const unfollow = live.followInbox(refresh);
+  return { nodes: [bar, nav, body], leave: () => { stop(); unfollow(); } };
 }
 
 async function roomListScreen() {

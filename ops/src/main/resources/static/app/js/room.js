@@ -5,12 +5,13 @@ import { me } from './auth.js';
 import { api, get, post, imageUrl, ApiError } from './api.js';
 import { live } from './live.js';
 import * as outbox from './outbox.js';
+import { requestBlock, acknowledgementBlock } from './actions.js';
 
 const STAMPS = [['viewed', '見ました'], ['accepted', '承知'], ['thanked', '感謝'], ['good', 'いいね'], ['completed', '完了']];
 const images = new Map(); // attachment id -> object URL (kept for the page's life: a few thumbnails)
 
 export function roomError(header) {
-  const { bar, stop } = header('', '#/');
+  const { bar, stop } = header('', '#/rooms');
   return { nodes: [bar, h('main', { class: 'scroll' }, h('p', { class: 'error', 'data-testid': 'room-error' }, t('roomError')))], leave: stop };
 }
 
@@ -29,7 +30,7 @@ export async function roomScreen(roomId, header) {
   if (!detail) return roomError(header);
   const room = detail.room;
   const self = me();
-  const { bar, stop } = header(room.name, '#/');
+  const { bar, stop } = header(room.name, '#/rooms');
   if (room.kind === 'patient' && room.resident && room.resident.externalResidentId) {
     bar.insertBefore(h('a', { class: 'chip', href: `#/rooms/${room.id}/consent`, 'data-testid': 'nav-consent' }, t('consent')),
       bar.querySelector('.conn'));
@@ -104,6 +105,11 @@ export async function roomScreen(roomId, header) {
       }
     }
     if (m.excerpt) li.append(excerptCard(m));
+    const memberName = (u) => detail.members.find((x) => x.userId === u)?.displayName || u;
+    const req = requestBlock(m, self, upsert);
+    if (req) li.append(req);
+    const ack = acknowledgementBlock(m, self, memberName, upsert);
+    if (ack) li.append(ack);
     if (m.delivery && m.delivery.length) {
       li.append(h('div', { class: 'small muted', 'data-testid': 'delivery' }, m.delivery.map((d) =>
         connectorName(d.connector) + ': ' + t('delivery' + d.state[0].toUpperCase() + d.state.slice(1))).join(' / ')));
@@ -210,6 +216,22 @@ export async function roomScreen(roomId, header) {
   const photoName = h('span', { class: 'small muted' });
   photo.addEventListener('change', () => { photoName.textContent = photo.files[0] ? t('photo') + ': ' + photo.files[0].name : ''; });
   const urgent = h('input', { type: 'checkbox', 'data-testid': 'composer-urgent' });
+  // A request (依頼): kind, who (a person, a profession or a facility of the room) and the due time (Japan time).
+  const asking = h('input', { type: 'checkbox', 'data-testid': 'composer-request' });
+  const askKind = h('select', { 'data-testid': 'request-kind', 'aria-label': t('requestKind') },
+    ['report', 'visit_arrangement', 'prescription_change', 'other'].map((k) => h('option', { value: k }, t('kind_' + k))));
+  const professions = [...new Map(detail.members.filter((x) => x.profession && (!self || x.userId !== self.id))
+    .map((x) => [x.profession.code, x.profession.label])).entries()];
+  const askTo = h('select', { 'data-testid': 'request-assignee', 'aria-label': t('requestTo') },
+    detail.members.filter((x) => !self || x.userId !== self.id).map((x) => h('option', { value: 'user:' + x.userId }, x.displayName)),
+    professions.map(([code, label]) => h('option', { value: 'prof:' + code }, label)),
+    [...new Map(detail.members.filter((x) => x.facilityId && (!self || x.userId !== self.id)).map((x) => [x.facilityId, x.facilityName])).entries()]
+      .map(([id, name]) => h('option', { value: 'fac:' + id }, name)));
+  const tomorrow = new Date(Date.now() + 86_400_000);
+  const askDue = h('input', { type: 'datetime-local', 'data-testid': 'request-due', 'aria-label': t('requestDue'),
+    value: localDateTime(tomorrow) });
+  const askBox = h('div', { class: 'row small', hidden: true }, askKind, askTo, askDue);
+  asking.addEventListener('change', () => { askBox.hidden = !asking.checked; });
   const replyBox = h('div', { class: 'small' });
   const chips = h('span', { class: 'chips' });
   const chosen = { users: new Set(), facilities: new Set(), room: false };
@@ -247,7 +269,13 @@ export async function roomScreen(roomId, header) {
     if (chosen.room || chosen.users.size || chosen.facilities.size) {
       body.mentions = { users: [...chosen.users], facilities: [...chosen.facilities], room: chosen.room };
     }
+    if (asking.checked) {
+      const [type, id] = [askTo.value.slice(0, askTo.value.indexOf(':')), askTo.value.slice(askTo.value.indexOf(':') + 1)];
+      body.request = { kind: askKind.value, dueAt: new Date(askDue.value).toISOString(),
+        assignees: { users: type === 'user' ? [id] : [], professions: type === 'prof' ? [id] : [], facilities: type === 'fac' ? [id] : [] } };
+    }
     text.value = ''; photo.value = ''; photoName.textContent = ''; urgent.checked = false;
+    asking.checked = false; askBox.hidden = true;
     replyTo = null; clear(replyBox); chosen.users.clear(); chosen.facilities.clear(); chosen.room = false; renderChips();
     await outbox.enqueue(room.id, body, file);
     toBottom();
@@ -257,7 +285,8 @@ export async function roomScreen(roomId, header) {
     h('div', { class: 'row' }, text, h('button', { class: 'primary', 'data-testid': 'composer-send', onclick: send }, t('send'))),
     h('div', { class: 'row small' },
       h('label', { class: 'button' }, t('photo'), photo), photoName,
-      h('label', {}, urgent, ' ' + t('urgent')), mentionPick));
+      h('label', {}, urgent, ' ' + t('urgent')), mentionPick,
+      h('label', {}, asking, ' ' + t('makeRequest'))), askBox);
 
   // ---- history and the live stream
   const older = h('button', { class: 'link older', onclick: () => loadOlder() }, t('loadOlder'));
@@ -276,6 +305,12 @@ export async function roomScreen(roomId, header) {
   scroller.append(older, timeline, pendingList);
   setTimeout(toBottom, 0);
   return { nodes: [bar, scroller, composer], leave: () => { stop(); unfollow(); stopOutbox(); } };
+}
+
+/** A date as a datetime-local input shows it: the device's local time (Japan time for our users). */
+function localDateTime(d) {
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
 function connectorName(id) {
