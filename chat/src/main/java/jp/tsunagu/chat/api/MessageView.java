@@ -20,7 +20,11 @@ public record MessageView(String id, String roomId, long seq, long changeSeq, Au
                           List<AttachmentView> attachments, List<StampView> stamps, Instant createdAt,
                           Instant editedAt, int editCount, DeletionView deleted, OriginView origin,
                           List<DeliveryView> delivery, ExcerptCardView excerpt, RequestView request,
-                          AcknowledgementView acknowledgement) {
+                          AcknowledgementView acknowledgement, PinView pin) {
+
+    /** Who pinned the message to the room, and when; null when it is not pinned. */
+    public record PinView(String by, Instant at) {
+    }
 
     /**
      * For an urgent message: who must acknowledge it ({@code required}), who did, when and how ({@code viewed},
@@ -164,6 +168,7 @@ public record MessageView(String id, String roomId, long seq, long changeSeq, Au
                         m.excerpt().categories(), m.excerpt().days(), m.excerpt().codes(), m.excerpt().grantState(),
                         "/api/v1/rooms/" + m.roomId() + "/messages/" + m.id() + "/excerpt"),
                 m.request() == null || m.isDeleted() ? null : RequestView.of(m.request()),
-                m.acknowledgement() == null || m.isDeleted() ? null : AcknowledgementView.of(m.acknowledgement()));
+                m.acknowledgement() == null || m.isDeleted() ? null : AcknowledgementView.of(m.acknowledgement()),
+                m.pin() == null || m.isDeleted() ? null : new PinView(m.pin().by(), m.pin().at()));
     }
 }

@@ -23,6 +23,7 @@ import org.springframework.web.reactive.result.method.annotation.ArgumentResolve
 import jp.tsunagu.chat.api.AttachmentController;
 import jp.tsunagu.chat.api.InboxController;
 import jp.tsunagu.chat.api.MessageController;
+import jp.tsunagu.chat.api.PinController;
 import jp.tsunagu.chat.api.RequestController;
 import jp.tsunagu.chat.api.RoomController;
 import jp.tsunagu.chat.api.StreamController;
@@ -35,6 +36,7 @@ import jp.tsunagu.chat.handler.ExternalMessageHandler;
 import jp.tsunagu.chat.escalation.UrgentEscalator;
 import jp.tsunagu.chat.handler.InboxHandler;
 import jp.tsunagu.chat.handler.MessageHandler;
+import jp.tsunagu.chat.handler.PinHandler;
 import jp.tsunagu.chat.handler.RequestHandler;
 import jp.tsunagu.chat.handler.RoomAccess;
 import jp.tsunagu.chat.handler.RoomHandler;
@@ -42,7 +44,9 @@ import jp.tsunagu.chat.handler.TimelineHandler;
 import jp.tsunagu.chat.identity.CareUserResolver;
 import jp.tsunagu.chat.identity.ClaimNames;
 import jp.tsunagu.chat.identity.CurrentUser;
+import jp.tsunagu.chat.message.BookmarkStore;
 import jp.tsunagu.chat.message.MessageStore;
+import jp.tsunagu.chat.message.MongoBookmarkStore;
 import jp.tsunagu.chat.message.MongoMessageStore;
 import jp.tsunagu.chat.message.MongoReadStore;
 import jp.tsunagu.chat.message.ReadStore;
@@ -337,6 +341,24 @@ public class ChatConfiguration {
     InboxHandler inboxHandler(RoomStore rooms, MembershipStore memberships, MessageStore messages, ReadStore reads,
                               Clock clock) {
         return new InboxHandler(rooms, memberships, messages, reads, clock);
+    }
+
+    @Bean
+    BookmarkStore bookmarkStore(ReactiveMongoTemplate mongo) {
+        return new MongoBookmarkStore(mongo);
+    }
+
+    @Bean
+    PinHandler pinHandler(RoomStore rooms, MembershipStore memberships, MessageStore messages, BookmarkStore bookmarks,
+                          RoomAccess access, RoomLinearizer linearizer, RoomEventPublisher events, Clock clock,
+                          ChatProperties properties) {
+        return new PinHandler(rooms, memberships, messages, bookmarks, access, linearizer, events, clock,
+                properties.roomQueueLimit(), properties.roomBusyRetryAfter());
+    }
+
+    @Bean
+    PinController pinController(PinHandler pins) {
+        return new PinController(pins);
     }
 
     @Bean

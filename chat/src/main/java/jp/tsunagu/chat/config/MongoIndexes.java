@@ -58,6 +58,8 @@ public final class MongoIndexes implements InitializingBean {
                         .on("request.dueAt", Sort.Direction.ASC).on("_id", Sort.Direction.ASC).sparse()),
                 mongo.indexOps(Message.class).createIndex(new Index().on("request.requesterId", Sort.Direction.ASC)
                         .on("request.dueAt", Sort.Direction.ASC).on("_id", Sort.Direction.ASC).sparse()),
+                mongo.indexOps(Message.class).createIndex(new Index().on("roomId", Sort.Direction.ASC).on("pin.at", Sort.Direction.DESC).sparse()),
+                mongo.indexOps(jp.tsunagu.chat.message.Bookmark.class).createIndex(new Index().on("userId", Sort.Direction.ASC).on("at", Sort.Direction.DESC)),
                 // Escalation rounds (steps due) and the inbox (urgent messages waiting for my acknowledgement).
                 mongo.indexOps(Message.class).createIndex(new Index().on("acknowledgement.escalateAt", Sort.Direction.ASC).sparse()),
                 mongo.indexOps(Message.class).createIndex(new Index().on("acknowledgement.required", Sort.Direction.ASC)

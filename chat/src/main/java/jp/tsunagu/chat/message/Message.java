@@ -29,6 +29,7 @@ import jp.tsunagu.chat.identity.Profession;
  * @param excerpt the references of an excerpt card; null for other messages
  * @param request the request (依頼) the message carries; null when it carries none
  * @param acknowledgement for an urgent message, who must acknowledge it and how far it escalated; else null
+ * @param pin set while the message is pinned to the room
  */
 @Document("messages")
 public record Message(@Id String id, String roomId, long seq, long changeSeq, Change lastChange, Author author,
@@ -37,7 +38,23 @@ public record Message(@Id String id, String roomId, long seq, long changeSeq, Ch
                      Map<String, List<String>> stamps, List<Edit> edits, Instant createdAt, Instant editedAt,
                      Deletion deleted, String requestHash, Origin origin,
                      Map<String, Delivery> delivery, Map<String, Integer> externalStamps, Excerpt excerpt,
-                     CareRequest request, Acknowledgement acknowledgement) {
+                     CareRequest request, Acknowledgement acknowledgement, Pin pin) {
+
+    /** A message that is not pinned. */
+    public Message(String id, String roomId, long seq, long changeSeq, Change lastChange, Author author, String text,
+                   String html, String parentId, String threadRootId, Priority priority, Mentions mentions,
+                   List<String> mentionedUserIds, List<AttachmentRef> attachments, Map<String, List<String>> stamps,
+                   List<Edit> edits, Instant createdAt, Instant editedAt, Deletion deleted, String requestHash,
+                   Origin origin, Map<String, Delivery> delivery, Map<String, Integer> externalStamps, Excerpt excerpt,
+                   CareRequest request, Acknowledgement acknowledgement) {
+        this(id, roomId, seq, changeSeq, lastChange, author, text, html, parentId, threadRootId, priority, mentions,
+                mentionedUserIds, attachments, stamps, edits, createdAt, editedAt, deleted, requestHash, origin,
+                delivery, externalStamps, excerpt, request, acknowledgement, null);
+    }
+
+    /** Who pinned the message to the room, and when; everyone in the room sees the room's pins. */
+    public record Pin(String by, Instant at) {
+    }
 
     /** A message that needs no acknowledgement. */
     public Message(String id, String roomId, long seq, long changeSeq, Change lastChange, Author author, String text,
@@ -95,7 +112,9 @@ public record Message(@Id String id, String roomId, long seq, long changeSeq, Ch
         /** A required person acknowledged the urgent message ({@link Acknowledgement}). */
         ACKNOWLEDGED,
         /** Nobody (or not everyone) required acknowledged in time: an escalation step was taken. */
-        ESCALATED
+        ESCALATED,
+        /** Pinned to the room or unpinned. */
+        PINNED
     }
 
     public record Author(String userId, String displayName, Profession profession, String facilityId,

@@ -50,6 +50,12 @@ public interface MessageStore {
     /** Ends the escalation of a message everyone acknowledged, without a step; empty if its state moved. */
     Mono<Message> endEscalation(String id, int step);
 
+    /** Pins ({@code pin} set) or unpins (null) the message as room change {@code changeSeq}; empty if deleted. */
+    Mono<Message> pin(String id, Message.Pin pin, long changeSeq);
+
+    /** The room's pinned messages, most recently pinned first. */
+    Flux<Message> pinned(String roomId, int limit);
+
     /** Urgent messages whose next escalation step is due at {@code now}, soonest first. */
     Flux<Message> dueEscalations(Instant now, int limit);
 

@@ -124,6 +124,19 @@ public final class MongoMessageStore implements MessageStore {
     }
 
     @Override
+    public Mono<Message> pin(String id, Message.Pin pin, long changeSeq) {
+        return mongo.findAndModify(Query.query(where("_id").is(id).and("deleted").is(null)),
+                new Update().set("pin", pin).set("changeSeq", changeSeq).set("lastChange", Message.Change.PINNED),
+                RETURN_NEW, Message.class);
+    }
+
+    @Override
+    public Flux<Message> pinned(String roomId, int limit) {
+        return mongo.find(Query.query(where("roomId").is(roomId).and("pin").ne(null).and("deleted").is(null))
+                .with(Sort.by(Sort.Direction.DESC, "pin.at")).limit(limit), Message.class);
+    }
+
+    @Override
     public Flux<Message> dueEscalations(Instant now, int limit) {
         return mongo.find(Query.query(where("acknowledgement.escalateAt").lte(now).and("deleted").is(null))
                 .with(Sort.by("acknowledgement.escalateAt")).limit(limit), Message.class);

@@ -153,6 +153,7 @@ public final class StreamHandler {
             case REQUEST -> "request.changed";
             case ACKNOWLEDGED -> "message.acknowledged";
             case ESCALATED -> "message.escalated";
+            case PINNED -> "message.pinned";
         };
     }
 

@@ -79,6 +79,7 @@ class RetentionJobTests {
         for (String user : List.of("ns-sato", "cm-suzuki")) {
             mongo.insert(new Document("_id", id + ":" + user).append("roomId", id), "reads").block(WAIT);
             mongo.insert(new Document("_id", id + ":" + user).append("roomId", id), "memberships").block(WAIT);
+            mongo.insert(new Document("_id", user + ":" + id + "-m0").append("roomId", id), "bookmarks").block(WAIT);
         }
         Path photo = Files.writeString(tmp.resolve(id + ".jpg"), "not really a jpeg", StandardCharsets.UTF_8);
         String fileId = attachments.putContent(photo, "photo.jpg", "image/jpeg").block(WAIT);
@@ -104,7 +105,7 @@ class RetentionJobTests {
         assertThat(node("node-a").run().block(WAIT)).isEqualTo(1);
 
         assertThat(mongo.findById(old, Document.class, "rooms").block(WAIT)).isNull();
-        for (String c : List.of("messages", "reads", "memberships", "attachments")) {
+        for (String c : List.of("messages", "reads", "memberships", "bookmarks", "attachments")) {
             assertThat(count(c, old)).as(c).isZero();
             assertThat(count(c, recent)).as(c + " of a room archived 4 years ago").isPositive();
             assertThat(count(c, active)).as(c + " of an active room").isPositive();
@@ -120,6 +121,7 @@ class RetentionJobTests {
         assertThat(erasure.get("messages", Number.class).longValue()).isEqualTo(3);
         assertThat(erasure.get("reads", Number.class).longValue()).isEqualTo(2);
         assertThat(erasure.get("memberships", Number.class).longValue()).isEqualTo(2);
+        assertThat(erasure.get("bookmarks", Number.class).longValue()).isEqualTo(2);
         assertThat(erasure.get("attachments", Number.class).longValue()).isEqualTo(1);
         assertThat(erasure.containsKey("name")).as("the record names no one").isFalse();
 

@@ -138,6 +138,10 @@ class AuthorizationMatrixIntegrationTests extends IntegrationTestSupport {
                 row(Endpoint.ACKNOWLEDGE_URGENT_ASKING_OTHERS, 403, 403, 404,   403,    403,   401,    401),
                 row(Endpoint.SET_ON_CALL,                 403,  200,   404,     403,    403,   401,    401),
                 row(Endpoint.INBOX,                       200,  200,   200,     200,    200,   401,    401),
+                row(Endpoint.PIN,                         200,  200,   404,     403,    403,   401,    401),
+                row(Endpoint.PINS,                        200,  200,   404,     200,    200,   401,    401),
+                row(Endpoint.BOOKMARK,                    204,  204,   404,     204,    204,   401,    401),
+                row(Endpoint.BOOKMARKS,                   200,  200,   200,     200,    200,   401,    401),
                 row(Endpoint.UPLOAD,                      201,  201,   404,     201,    201,   401,    401),
                 row(Endpoint.DOWNLOAD,                    200,  200,   404,     200,    200,   401,    401),
                 row(Endpoint.THUMBNAIL,                   200,  200,   404,     200,    200,   401,    401),
@@ -499,6 +503,21 @@ class AuthorizationMatrixIntegrationTests extends IntegrationTestSupport {
         }, readOnly((f, c, r) -> assertThat((List<Object>) r.map().get("requests"))
                 .extracting(i -> path((Map<String, Object>) i, "message", "id"))
                 .matches(ids -> ids.contains(f.doctorRequestId()) == c.isMember(), "the request waits for its assignees only"))),
+
+        PIN((f, c) -> {
+            String id = f.doctorMessageId();
+            return cl -> send(cl, HttpMethod.PUT, "/api/v1/rooms/{r}/messages/{m}/pin", null, f.roomId(), id);
+        }, (f, c, r, before, after) -> assertThat(path(message(after, f.doctorMessageId()), "pin", "by")).isEqualTo(f.userId(c))),
+
+        PINS((f, c) -> cl -> get(cl, "/api/v1/rooms/{r}/pins", f.roomId()), readOnly((f, c, r) -> assertThat(r.list()).isEmpty())),
+
+        BOOKMARK((f, c) -> {
+            String id = f.doctorMessageId();
+            return cl -> send(cl, HttpMethod.PUT, "/api/v1/rooms/{r}/messages/{m}/bookmark", null, f.roomId(), id);
+        }, (f, c, r, before, after) -> assertThat(get(f.client(c), "/api/v1/bookmarks").list())
+                .extracting(m -> ((Map<String, Object>) m).get("id")).containsExactly(f.doctorMessageId())),
+
+        BOOKMARKS((f, c) -> cl -> get(cl, "/api/v1/bookmarks"), readOnly((f, c, r) -> assertThat(r.list()).isEmpty())),
 
         UPLOAD((f, c) -> cl -> upload(cl, f.roomId(), "file", f.png, "wound.png", MediaType.IMAGE_PNG),
                 (f, c, r, before, after) -> {
