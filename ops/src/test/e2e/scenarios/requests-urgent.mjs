@@ -46,7 +46,12 @@ export default function requestsAndUrgent(run) {
         await eventually(async () => assert.equal(await onCm.getByTestId('request').getAttribute('data-state'), 'done',
           'the care manager sees the request done live'));
         await eventually(async () => assert.match(await onCm.getByTestId('stamp-completed').textContent(), /1/));
+        // She pins it for the room: the message is marked and listed above the timeline.
+        await onCm.getByTestId('pin').click();
+        await eventually(async () => assert.equal(await onCm.getByTestId('pinned').count(), 1));
+        await eventually(async () => assert.match(await cm.getByTestId('pins').textContent(), new RegExp(t)));
         const done = await cmApi.get(`/rooms/${roomId}/messages/${stored.id}`);
+        assert.equal(done.pin.by, 'cm-suzuki');
         assert.deepEqual(done.request.history.map((h) => h.state), ['open', 'accepted', 'done']);
         assert.equal(done.request.history[2].note, '訪問済み。報告書を送りました');
       });

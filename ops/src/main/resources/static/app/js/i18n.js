@@ -25,6 +25,8 @@ const ja = {
   acknowledge: '確認しました', acknowledgedByAll: '全員が確認済み', waitingFor: '確認待ち', escalated: 'エスカレーション済み',
   makeRequest: '依頼にする', requestKind: '種類', requestTo: '担当', requestDue: '期限',
   kind_visit_arrangement: '訪問調整', kind_prescription_change: '処方変更', kind_report: '報告依頼', kind_other: 'その他',
+  pin: 'ピン留め', unpin: 'ピンを外す', pinned: 'ピン留め', bookmark: 'ブックマーク', bookmarked: 'ブックマーク済み',
+  bookmarks: 'ブックマーク', noBookmarks: 'ブックマークはありません',
 };
 const en = {
   appName: 'Tsunagu', signIn: 'Sign in', signInWith: 'Sign in with your facility account', demoUsers: 'Pick a demo user',
@@ -52,6 +54,8 @@ const en = {
   acknowledge: 'Acknowledge', acknowledgedByAll: 'Acknowledged by all', waitingFor: 'Waiting for', escalated: 'Escalated',
   makeRequest: 'Make it a request', requestKind: 'Kind', requestTo: 'For', requestDue: 'Due',
   kind_visit_arrangement: 'Visit arrangement', kind_prescription_change: 'Prescription change', kind_report: 'Report', kind_other: 'Other',
+  pin: 'Pin', unpin: 'Unpin', pinned: 'Pinned', bookmark: 'Bookmark', bookmarked: 'Bookmarked',
+  bookmarks: 'Bookmarks', noBookmarks: 'No bookmarks',
 };
 const categoriesJa = { lab: '検査結果', medication: 'お薬', 'vital.bp': '血圧', 'vital.weight': '体重', 'vital.glucose': '血糖',
   allergy: 'アレルギー', memo: 'メモ', condition: '病名' };

@@ -57,6 +57,7 @@ async function route() {
   if (m && m[2]) return mount(await consentScreen(m[1], header));
   if (m) return mount(await roomScreen(m[1], header));
   if (path === '/mentions') return mount(await mentionsScreen());
+  if (path === '/bookmarks') return mount(await bookmarksScreen());
   if (path === '/rooms') return mount(await roomListScreen());
   return mount(await inboxScreen());
 }
@@ -87,7 +88,18 @@ function tabs(active, inboxTotal) {
   return h('nav', { class: 'tabs' },
     h('a', { href: '#/', class: active === 'inbox' ? 'on' : '', 'data-testid': 'nav-inbox' }, t('inbox'), ' ', badge),
     h('a', { href: '#/rooms', class: active === 'rooms' ? 'on' : '', 'data-testid': 'nav-rooms' }, t('rooms')),
-    h('a', { href: '#/mentions', class: active === 'mentions' ? 'on' : '', 'data-testid': 'nav-mentions' }, t('mentions')));
+    h('a', { href: '#/mentions', class: active === 'mentions' ? 'on' : '', 'data-testid': 'nav-mentions' }, t('mentions')),
+    h('a', { href: '#/bookmarks', class: active === 'bookmarks' ? 'on' : '', 'data-testid': 'nav-bookmarks' }, t('bookmarks')));
+}
+
+async function bookmarksScreen() {
+  const { bar, stop } = header(t('bookmarks'));
+  const items = await get('/bookmarks');
+  const list = h('ul', { class: 'rooms', 'data-testid': 'bookmark-list' }, items.length === 0 ? h('li', { class: 'empty' }, t('noBookmarks'))
+    : items.map((m) => h('li', {}, h('a', { href: '#/rooms/' + m.roomId, class: 'room', 'data-testid': 'bookmark-item' },
+      h('div', { class: 'row' }, h('strong', {}, m.author.displayName), h('time', {}, when(m.createdAt))),
+      h('div', { class: 'muted' }, m.text)))));
+  return { nodes: [bar, tabs('bookmarks'), h('main', { class: 'scroll' }, list)], leave: stop };
 }
 
 /** My actions: what waits for me across my rooms, live (the WebSocket's inbox hints), overdue first. */

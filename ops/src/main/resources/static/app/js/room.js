@@ -85,6 +85,7 @@ export async function roomScreen(roomId, header) {
       li.append(h('div', { class: 'quote' }, '↳ ' + t('replyTo') + ': ' + (parent ? parent.author.displayName + '「' + parent.text.slice(0, 40) + '」' : '…')));
     }
     if (m.priority === 'urgent') li.append(h('span', { class: 'badge urgent' }, t('urgent')));
+    if (m.pin) li.append(h('span', { class: 'chip', 'data-testid': 'pinned' }, '📌 ' + t('pinned')));
     if (m.deleted) {
       li.append(h('p', { class: 'muted', 'data-testid': 'message-text' }, t('deleted')));
       return li;
@@ -144,7 +145,15 @@ export async function roomScreen(roomId, header) {
         r.read.map((g) => h('div', {}, h('strong', {}, g.profession.label + ': '), g.members.map((x) => x.displayName).join('、'))),
         r.notRead.length ? h('div', { class: 'muted' }, t('notRead') + ': ' + r.notRead.map((x) => x.displayName).join('、')) : null));
     } }, t('readBy')),
-    h('button', { class: 'link', 'data-testid': 'reply', onclick: () => setReply(m) }, t('reply')));
+    h('button', { class: 'link', 'data-testid': 'reply', onclick: () => setReply(m) }, t('reply')),
+    // Pins are the room's (owners and members); bookmarks are mine.
+    ['owner', 'member'].includes(detail.myRole) ? h('button', { class: 'link', 'data-testid': 'pin', onclick: async () => {
+      upsert(await api(m.pin ? 'DELETE' : 'PUT', `/rooms/${room.id}/messages/${m.id}/pin`));
+    } }, m.pin ? t('unpin') : t('pin')) : null,
+    h('button', { class: 'link', 'data-testid': 'bookmark', onclick: async (e) => {
+      await api('PUT', `/rooms/${room.id}/messages/${m.id}/bookmark`);
+      e.target.textContent = t('bookmarked');
+    } }, t('bookmark')));
     if (mine && !m.origin) {
       box.append(h('button', { class: 'link', 'data-testid': 'edit', onclick: () => editInline(m) }, t('edit')),
         h('button', { class: 'link', 'data-testid': 'delete', onclick: async () => {
@@ -298,11 +307,21 @@ export async function roomScreen(roomId, header) {
   }
   await loadOlder();
   await renderPending();
+  // The room's pins above the timeline (the care plan, the emergency contacts), re-read when one changes.
+  const pinsBox = h('div', { class: 'pins small', 'data-testid': 'pins' });
+  const renderPins = async () => {
+    const pins = await get(`/rooms/${room.id}/pins`);
+    clear(pinsBox);
+    pinsBox.hidden = pins.length === 0;
+    pins.forEach((p) => pinsBox.append(h('div', { 'data-testid': 'pin-item' }, '📌 ' + p.author.displayName + ': ' + p.text.slice(0, 60))));
+  };
+  await renderPins().catch(() => {});
   const unfollow = live.follow(room.id, room.seq, async (ev) => {
     if (ev.message && ev.message.roomId === room.id) upsert(ev.message);
+    if (ev.type === 'message.pinned') renderPins().catch(() => {});
     else if (ev.type === 'resync') { olderCursor = null; await loadOlder(); }
   });
-  scroller.append(older, timeline, pendingList);
+  scroller.append(pinsBox, older, timeline, pendingList);
   setTimeout(toBottom, 0);
   return { nodes: [bar, scroller, composer], leave: () => { stop(); unfollow(); stopOutbox(); } };
 }
