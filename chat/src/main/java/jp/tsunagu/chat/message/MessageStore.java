@@ -75,6 +75,8 @@ public interface MessageStore {
     Flux<Message> requests(RequestQuery query);
 
     /**
+     * Exactly one of {@code assigneeId} and {@code requesterId} is set.
+     *
      * @param assigneeId requests asking this user, or null
      * @param requesterId requests this user made, or null
      * @param states the states wanted
