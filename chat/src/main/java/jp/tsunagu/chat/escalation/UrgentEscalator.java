@@ -87,7 +87,14 @@ public final class UrgentEscalator implements AutoCloseable {
     public Mono<Long> run() {
         return leases.hold(LEASE).flatMap(held -> !held ? Mono.just(0L)
                 : messages.dueEscalations(clock.instant(), BATCH)
-                        .concatMap(m -> leases.hold(LEASE).filter(Boolean::booleanValue).flatMap(ours -> escalate(m)))
+                        .concatMap(m -> leases.hold(LEASE).filter(Boolean::booleanValue).flatMap(ours -> escalate(m))
+                                // One room refusing (busy, archived meanwhile) must not hold up the others' steps;
+                                // its step stays due and the next round tries again.
+                                .onErrorResume(e -> {
+                                    log.warn("urgent: message {} not escalated this round: {}", m.id(), e.toString());
+                                    return Mono.just(false);
+                                }))
+                        .filter(Boolean::booleanValue)
                         .count());
     }
 
