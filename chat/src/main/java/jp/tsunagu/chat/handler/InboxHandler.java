@@ -16,11 +16,9 @@ import jp.tsunagu.chat.message.Message;
 import jp.tsunagu.chat.message.MessageStore;
 import jp.tsunagu.chat.message.ReadReceipt;
 import jp.tsunagu.chat.message.ReadStore;
-import jp.tsunagu.chat.room.CareRoom;
 import jp.tsunagu.chat.room.Membership;
 import jp.tsunagu.chat.room.MembershipStore;
 import jp.tsunagu.chat.room.RoomStore;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -87,8 +85,8 @@ public final class InboxHandler {
                         .limit(SECTION_LIMIT).toList());
         return Mono.zip(asked, toAcknowledge, unreadMentions, mine).flatMap(t -> {
             List<String> shown = java.util.stream.Stream.of(t.getT1(), t.getT2(), t.getT3(), t.getT4())
-                    .flatMap(List::stream).map(Message::roomId).distinct().toList();
-            return roomNames(shown).map(names -> {
+                    .flatMap(List::stream).map(Message::roomId).toList();
+            return MessageLinks.roomNames(rooms, shown).map(names -> {
                 List<Item> requests = items("request", t.getT1(), names, now);
                 List<Item> acks = items("acknowledgement", t.getT2(), names, now);
                 List<Item> mentions = items("mention", t.getT3(), names, now);
@@ -112,16 +110,11 @@ public final class InboxHandler {
 
     private static Item item(String kind, Message m, Map<String, String> names, Instant now) {
         return new Item(kind, m.roomId(), names.getOrDefault(m.roomId(), ""), MessageView.of(m),
-                m.request() != null && m.request().isOverdue(now), "/#/rooms/" + m.roomId() + "?message=" + m.id());
+                m.request() != null && m.request().isOverdue(now), MessageLinks.href(m));
     }
 
     private static Instant lastMove(CareRequest r) {
         return r.history().isEmpty() ? Instant.EPOCH : r.history().get(r.history().size() - 1).at();
-    }
-
-    private Mono<Map<String, String>> roomNames(List<String> roomIds) {
-        return Flux.fromIterable(roomIds).flatMap(rooms::findById)
-                .collectMap(CareRoom::id, r -> r.name() == null ? "" : r.name());
     }
 
     private static Inbox empty() {

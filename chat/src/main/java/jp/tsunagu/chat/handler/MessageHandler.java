@@ -286,7 +286,7 @@ public final class MessageHandler {
         Ids.require("roomId", roomId);
         Ids.require("messageId", messageId);
         return turn(roomId, () -> access.requireWritable(user, roomId)
-                .then(ownMessage(roomId, messageId))
+                .then(messages.inRoom(roomId, messageId))
                 .flatMap(m -> {
                     if (!m.author().userId().equals(user.id())) {
                         throw ApiException.forbidden("only the author may edit a message");
@@ -313,7 +313,7 @@ public final class MessageHandler {
         Ids.require("roomId", roomId);
         Ids.require("messageId", messageId);
         return turn(roomId, () -> access.requireWritable(user, roomId)
-                .flatMap(member -> ownMessage(roomId, messageId).flatMap(m -> {
+                .flatMap(member -> messages.inRoom(roomId, messageId).flatMap(m -> {
                     boolean mayDelete = m.author().userId().equals(user.id()) || member.membership().role().canManage();
                     if (!mayDelete) {
                         throw ApiException.forbidden("only the author or a room owner may delete a message");
@@ -335,7 +335,7 @@ public final class MessageHandler {
         Stamp stamp = Stamp.parse(stampCode).orElseThrow(() -> ApiException.invalid("stamp",
                 "must be one of viewed, accepted, thanked, good, completed"));
         return turn(roomId, () -> access.requireWritable(user, roomId)
-                .then(ownMessage(roomId, messageId))
+                .then(messages.inRoom(roomId, messageId))
                 .flatMap(m -> {
                     if (m.isDeleted()) {
                         throw ApiException.conflict("message-deleted", "the message was deleted");
@@ -382,7 +382,7 @@ public final class MessageHandler {
         Ids.require("roomId", roomId);
         Ids.require("messageId", messageId);
         return turn(roomId, () -> access.requireWritable(user, roomId)
-                .then(ownMessage(roomId, messageId))
+                .then(messages.inRoom(roomId, messageId))
                 .flatMap(m -> {
                     if (m.isDeleted()) {
                         throw ApiException.conflict("message-deleted", "the message was deleted");
@@ -438,12 +438,6 @@ public final class MessageHandler {
     private Mono<Void> refreshLastMessage(Message m) {
         return rooms.recordLastMessage(m.roomId(), new LastMessage(m.id(), m.seq(), LastMessage.excerptOf(m.text()),
                 m.author().displayName(), m.priority() == Priority.URGENT, null));
-    }
-
-    private Mono<Message> ownMessage(String roomId, String messageId) {
-        return messages.findById(messageId)
-                .filter(m -> m.roomId().equals(roomId))
-                .switchIfEmpty(Mono.error(() -> ApiException.notFound("message")));
     }
 
     private static Message.Author author(Membership m) {

@@ -69,7 +69,7 @@ public final class PinHandler {
                     if (role != MemberRole.OWNER && role != MemberRole.MEMBER) {
                         throw ApiException.forbidden("only the room's owners and members pin messages");
                     }
-                    return message(roomId, messageId).flatMap(m -> {
+                    return messages.inRoom(roomId, messageId).flatMap(m -> {
                         if (m.isDeleted()) {
                             throw ApiException.conflict("message-deleted", "the message was deleted");
                         }
@@ -103,7 +103,7 @@ public final class PinHandler {
     public Mono<Void> bookmark(CareUser user, String roomId, String messageId, boolean on) {
         Ids.require("roomId", roomId);
         Ids.require("messageId", messageId);
-        return access.require(user, roomId).then(message(roomId, messageId)).flatMap(m -> on
+        return access.require(user, roomId).then(messages.inRoom(roomId, messageId)).flatMap(m -> on
                 ? bookmarks.save(new Bookmark(Bookmark.idOf(user.id(), m.id()), user.id(), roomId, m.id(), clock.instant())).then()
                 : bookmarks.remove(user.id(), m.id()));
     }
@@ -115,11 +115,5 @@ public final class PinHandler {
                 .concatMap(b -> messages.findById(b.messageId()))
                 .filter(m -> !m.isDeleted())
                 .map(MessageView::of).collectList();
-    }
-
-    private Mono<Message> message(String roomId, String messageId) {
-        return messages.findById(messageId)
-                .filter(m -> m.roomId().equals(roomId))
-                .switchIfEmpty(Mono.error(() -> ApiException.notFound("message")));
     }
 }

@@ -19,7 +19,6 @@ import jp.tsunagu.chat.message.MessageStore;
 import jp.tsunagu.chat.message.Stamp;
 import jp.tsunagu.chat.realtime.RoomEvent;
 import jp.tsunagu.chat.realtime.RoomEventPublisher;
-import jp.tsunagu.chat.room.CareRoom;
 import jp.tsunagu.chat.room.Membership;
 import jp.tsunagu.chat.room.MembershipStore;
 import jp.tsunagu.chat.room.RoomStore;
@@ -27,7 +26,6 @@ import jp.tsunagu.chat.support.ApiException;
 import jp.tsunagu.chat.support.Cursor;
 import jp.tsunagu.chat.support.Ids;
 import jp.tsunagu.chat.support.RoomLinearizer;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -43,10 +41,6 @@ import reactor.core.publisher.Mono;
  * message or an archived room; 422 an assignee who is not a member.
  */
 public final class RequestHandler {
-
-    /** One page of a request list; a care manager's open requests over 30-40 residents fit in two. */
-    static final int DEFAULT_PAGE = 50;
-    static final int MAX_PAGE = 200;
 
     private final RoomStore rooms;
     private final MembershipStore memberships;
@@ -84,7 +78,7 @@ public final class RequestHandler {
         Instant now = clock.instant();
         RequestAssignees.Draft draft = RequestAssignees.draft(input, now);
         return turn(roomId, () -> access.requireWritable(user, roomId)
-                .then(message(roomId, messageId))
+                .then(messages.inRoom(roomId, messageId))
                 .flatMap(m -> {
                     if (!m.author().userId().equals(user.id())) {
                         throw ApiException.forbidden("only the author may add a request to a message");
@@ -149,7 +143,7 @@ public final class RequestHandler {
             throw ApiException.invalid("note", "a reason is required to decline");
         }
         return turn(roomId, () -> access.requireWritable(user, roomId)
-                .then(message(roomId, messageId))
+                .then(messages.inRoom(roomId, messageId))
                 .flatMap(m -> {
                     live(m);
                     CareRequest r = m.request();
@@ -190,12 +184,12 @@ public final class RequestHandler {
         boolean overdue = parseStates(state, states);
         Instant before = dueBefore == null || dueBefore.isBlank() ? null : dueBefore(dueBefore);
         Cursor after = Cursor.decode(cursor);
-        int size = pageSize(limit);
+        int size = TimelineHandler.pageSize(limit);
         return memberships.activeOf(user.id(), RoomHandler.MAX_ROOMS_PER_USER).collectMap(Membership::roomId)
                 .flatMap(mine -> messages.requests(new MessageStore.RequestQuery(mine.keySet(),
                                 asRequester ? null : user.id(), asRequester ? user.id() : null, states,
                                 overdue ? now : null, before, after, size)).collectList()
-                        .flatMap(list -> roomNames(list).map(names -> new Views.Page<>(list.stream()
+                        .flatMap(list -> MessageLinks.roomNames(rooms, list.stream().map(Message::roomId).toList()).map(names -> new Views.Page<>(list.stream()
                                 .map(m -> RequestItem.of(m, names.get(m.roomId()), now)).toList(),
                                 list.size() < size ? null : new Cursor(list.get(list.size() - 1).request().dueAt(),
                                         list.get(list.size() - 1).id()).encode()))));
@@ -209,14 +203,8 @@ public final class RequestHandler {
 
         static RequestItem of(Message m, String roomName, Instant now) {
             return new RequestItem(m.roomId(), roomName, MessageView.of(m), m.request().isOverdue(now),
-                    "/#/rooms/" + m.roomId() + "?message=" + m.id());
+                    MessageLinks.href(m));
         }
-    }
-
-    private Mono<Map<String, String>> roomNames(List<Message> list) {
-        return Flux.fromIterable(list.stream().map(Message::roomId).distinct().toList())
-                .flatMap(rooms::findById)
-                .collectMap(CareRoom::id, r -> r.name() == null ? "" : r.name());
     }
 
     private Mono<MessageView> write(Message m, CareRequest next, Stamp stamp, String by) {
@@ -237,12 +225,6 @@ public final class RequestHandler {
         if (m.isDeleted()) {
             throw ApiException.conflict("message-deleted", "the message was deleted");
         }
-    }
-
-    private Mono<Message> message(String roomId, String messageId) {
-        return messages.findById(messageId)
-                .filter(m -> m.roomId().equals(roomId))
-                .switchIfEmpty(Mono.error(() -> ApiException.notFound("message")));
     }
 
     private <T> Mono<T> turn(String roomId, java.util.function.Supplier<Mono<T>> task) {
@@ -288,13 +270,4 @@ public final class RequestHandler {
         }
     }
 
-    private static int pageSize(Integer limit) {
-        if (limit == null) {
-            return DEFAULT_PAGE;
-        }
-        if (limit < 1 || limit > MAX_PAGE) {
-            throw ApiException.invalid("limit", "must be 1-" + MAX_PAGE);
-        }
-        return limit;
-    }
 }

@@ -63,14 +63,14 @@ public final class TimelineHandler {
     public Mono<MessageView> get(CareUser user, String roomId, String messageId) {
         Ids.require("roomId", roomId);
         Ids.require("messageId", messageId);
-        return access.require(user, roomId).then(message(roomId, messageId)).map(MessageView::of);
+        return access.require(user, roomId).then(messages.inRoom(roomId, messageId)).map(MessageView::of);
     }
 
     /** The thread a message belongs to, root first. */
     public Mono<List<MessageView>> thread(CareUser user, String roomId, String messageId) {
         Ids.require("roomId", roomId);
         Ids.require("messageId", messageId);
-        return access.require(user, roomId).then(message(roomId, messageId))
+        return access.require(user, roomId).then(messages.inRoom(roomId, messageId))
                 .flatMap(m -> messages.thread(roomId, m.threadRootId() == null ? m.id() : m.threadRootId(), MAX_THREAD)
                         .map(MessageView::of).collectList());
     }
@@ -78,7 +78,7 @@ public final class TimelineHandler {
     public Mono<Views.EditHistory> edits(CareUser user, String roomId, String messageId) {
         Ids.require("roomId", roomId);
         Ids.require("messageId", messageId);
-        return access.require(user, roomId).then(message(roomId, messageId)).map(m -> {
+        return access.require(user, roomId).then(messages.inRoom(roomId, messageId)).map(m -> {
             List<Views.Version> versions = new ArrayList<>();
             if (m.edits() != null) {
                 m.edits().forEach(e -> versions.add(new Views.Version(e.text(), e.html(), e.editedAt())));
@@ -94,7 +94,7 @@ public final class TimelineHandler {
     public Mono<Views.Readers> readers(CareUser user, String roomId, String messageId) {
         Ids.require("roomId", roomId);
         Ids.require("messageId", messageId);
-        return access.require(user, roomId).then(message(roomId, messageId)).flatMap(m -> Mono.zip(
+        return access.require(user, roomId).then(messages.inRoom(roomId, messageId)).flatMap(m -> Mono.zip(
                 memberships.activeMembers(roomId).filter(x -> !x.userId().equals(m.author().userId())).collectList(),
                 reads.readersOf(roomId, m.seq()).collectMap(ReadReceipt::userId)).map(t -> {
                     Map<Profession, List<Views.MemberRef>> byProfession = new LinkedHashMap<>();
@@ -125,12 +125,6 @@ public final class TimelineHandler {
                 .map(list -> new Views.Page<>(list.stream().map(MessageView::of).toList(),
                         list.size() < size ? null : new Cursor(list.get(list.size() - 1).createdAt(),
                                 list.get(list.size() - 1).id()).encode()));
-    }
-
-    private Mono<Message> message(String roomId, String messageId) {
-        return messages.findById(messageId)
-                .filter(m -> m.roomId().equals(roomId))
-                .switchIfEmpty(Mono.error(() -> ApiException.notFound("message")));
     }
 
     static int pageSize(Integer limit) {

@@ -14,6 +14,13 @@ public interface MessageStore {
 
     Mono<Message> findById(String id);
 
+    /** The message if it belongs to the room; else 404, the same as for a message that does not exist. */
+    default Mono<Message> inRoom(String roomId, String id) {
+        return findById(id)
+                .filter(m -> m.roomId().equals(roomId))
+                .switchIfEmpty(Mono.error(() -> jp.tsunagu.chat.support.ApiException.notFound("message")));
+    }
+
     /** Newest first, strictly before {@code beforeSeq} (or from the newest when null). */
     Flux<Message> page(String roomId, Long beforeSeq, int limit);
 
