@@ -45,7 +45,10 @@ import jp.tsunagu.chat.identity.CareUserResolver;
 import jp.tsunagu.chat.identity.ClaimNames;
 import jp.tsunagu.chat.identity.CurrentUser;
 import jp.tsunagu.chat.message.BookmarkStore;
+import jp.tsunagu.chat.message.InboxBackfill;
+import jp.tsunagu.chat.message.InboxStore;
 import jp.tsunagu.chat.message.MessageStore;
+import jp.tsunagu.chat.message.MongoInboxStore;
 import jp.tsunagu.chat.message.MongoBookmarkStore;
 import jp.tsunagu.chat.message.MongoMessageStore;
 import jp.tsunagu.chat.message.MongoReadStore;
@@ -123,8 +126,24 @@ public class ChatConfiguration {
     }
 
     @Bean
-    MessageStore messageStore(ReactiveMongoTemplate mongo) {
-        return new MongoMessageStore(mongo);
+    InboxStore inboxStore(ReactiveMongoTemplate mongo) {
+        return new MongoInboxStore(mongo);
+    }
+
+    /**
+     * Runs while the context starts, before the web server takes requests (like {@link MongoIndexes}): an
+     * upgraded server answers inboxes only once its earlier messages are filed.
+     */
+    @Bean
+    org.springframework.beans.factory.InitializingBean inboxBackfill(ReactiveMongoTemplate mongo, InboxStore inboxes,
+                                                                     Clock clock, NodeIdentity node) {
+        InboxBackfill backfill = new InboxBackfill(mongo, inboxes, clock, node.id());
+        return () -> backfill.run().block();
+    }
+
+    @Bean
+    MessageStore messageStore(ReactiveMongoTemplate mongo, InboxStore inboxes, Clock clock) {
+        return new MongoMessageStore(mongo, inboxes, clock);
     }
 
     @Bean
@@ -338,9 +357,9 @@ public class ChatConfiguration {
     }
 
     @Bean
-    InboxHandler inboxHandler(RoomStore rooms, MembershipStore memberships, MessageStore messages, ReadStore reads,
-                              Clock clock) {
-        return new InboxHandler(rooms, memberships, messages, reads, clock);
+    InboxHandler inboxHandler(RoomStore rooms, MembershipStore memberships, MessageStore messages, InboxStore inboxes,
+                              ReadStore reads, Clock clock) {
+        return new InboxHandler(rooms, memberships, messages, inboxes, reads, clock);
     }
 
     @Bean

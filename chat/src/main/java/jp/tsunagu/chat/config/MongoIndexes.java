@@ -52,7 +52,7 @@ public final class MongoIndexes implements InitializingBean {
                 mongo.indexOps(CareRoom.class).createIndex(new Index().on("archivedAt", Sort.Direction.ASC).sparse()),
                 mongo.indexOps(Attachment.class).createIndex(new Index().on("roomId", Sort.Direction.ASC)),
                 mongo.indexOps(Message.class).createIndex(new Index().on("excerpt.grantId", Sort.Direction.ASC).sparse()),
-                // The request lists (and the inbox): asked of me or made by me, soonest due first. Sparse: only
+                // The request lists: asked of me or made by me, soonest due first. Sparse: only
                 // messages that carry a request have the fields.
                 mongo.indexOps(Message.class).createIndex(new Index().on("request.assigneeIds", Sort.Direction.ASC)
                         .on("request.dueAt", Sort.Direction.ASC).on("_id", Sort.Direction.ASC).sparse()),
@@ -60,10 +60,8 @@ public final class MongoIndexes implements InitializingBean {
                         .on("request.dueAt", Sort.Direction.ASC).on("_id", Sort.Direction.ASC).sparse()),
                 mongo.indexOps(Message.class).createIndex(new Index().on("roomId", Sort.Direction.ASC).on("pin.at", Sort.Direction.DESC).sparse()),
                 mongo.indexOps(jp.tsunagu.chat.message.Bookmark.class).createIndex(new Index().on("userId", Sort.Direction.ASC).on("at", Sort.Direction.DESC)),
-                // Escalation rounds (steps due) and the inbox (urgent messages waiting for my acknowledgement).
+                // Escalation rounds: steps due. (The inbox reads its own projection by _id: no index of its own.)
                 mongo.indexOps(Message.class).createIndex(new Index().on("acknowledgement.escalateAt", Sort.Direction.ASC).sparse()),
-                mongo.indexOps(Message.class).createIndex(new Index().on("acknowledgement.required", Sort.Direction.ASC)
-                        .on("createdAt", Sort.Direction.DESC).sparse()),
                 mongo.indexOps(ConsentGrant.class).createIndex(new Index().on("grantId", Sort.Direction.ASC).on("version", Sort.Direction.DESC)),
                 mongo.indexOps(ConsentGrant.class).createIndex(new Index().on("roomId", Sort.Direction.ASC)),
                 mongo.indexOps(ConsentGrant.class).createIndex(new Index().on("status", Sort.Direction.ASC).on("validUntil", Sort.Direction.ASC)),

@@ -123,7 +123,7 @@ public final class UrgentEscalator implements AutoCloseable {
                     return notices.postNotice(m.roomId(), noticeId, text(m, pending, added, members),
                                     new Message.Mentions(mention, List.of(), false))
                             .then(linearizer.run(m.roomId(), () -> rooms.nextSeq(m.roomId())
-                                    .flatMap(seq -> messages.escalate(m.id(), ack.step(),
+                                    .flatMap(seq -> messages.escalate(m,
                                             new Acknowledgement.Escalation(step, now, pending, added, noticeId),
                                             step < Acknowledgement.LAST_STEP ? now.plus(secondEscalateAfter) : null, seq))
                                     .map(escalated -> {

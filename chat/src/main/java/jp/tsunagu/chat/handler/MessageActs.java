@@ -39,7 +39,7 @@ final class MessageActs {
         boolean last = acknowledges && ack.pending().size() == 1;
         Message.Change change = nextRequest != null ? Message.Change.REQUEST
                 : acknowledges ? Message.Change.ACKNOWLEDGED : Message.Change.STAMPED;
-        return new MessageStore.Act(m.id(), userId, stamps ? stamp : null,
+        return new MessageStore.Act(m, userId, stamps ? stamp : null,
                 nextRequest == null ? null : m.request() == null ? null : m.request().state(), nextRequest,
                 acknowledges ? new Acknowledgement.Ack(userId, now, stamp == null ? "call" : stamp.code()) : null,
                 last, changeSeq, change);

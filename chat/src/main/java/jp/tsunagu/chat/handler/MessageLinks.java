@@ -6,7 +6,6 @@ import java.util.Map;
 import jp.tsunagu.chat.message.Message;
 import jp.tsunagu.chat.room.CareRoom;
 import jp.tsunagu.chat.room.RoomStore;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /** What the cross-room lists (requests, my actions) show beside each message: its room's name and a link to it. */
@@ -15,9 +14,9 @@ final class MessageLinks {
     private MessageLinks() {
     }
 
-    /** The names of the given rooms by id (a room with no name maps to ""); each room is read once. */
+    /** The names of the given rooms by id (a room with no name maps to ""), in one query. */
     static Mono<Map<String, String>> roomNames(RoomStore rooms, Collection<String> roomIds) {
-        return Flux.fromIterable(roomIds).distinct().flatMap(rooms::findById)
+        return rooms.byIds(new java.util.HashSet<>(roomIds))
                 .collectMap(CareRoom::id, r -> r.name() == null ? "" : r.name());
     }
 

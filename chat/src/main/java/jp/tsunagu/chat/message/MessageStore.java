@@ -14,6 +14,9 @@ public interface MessageStore {
 
     Mono<Message> findById(String id);
 
+    /** The messages with these ids that exist, in no particular order. */
+    Flux<Message> byIds(java.util.Collection<String> ids);
+
     /** The message if it belongs to the room; else 404, the same as for a message that does not exist. */
     default Mono<Message> inRoom(String roomId, String id) {
         return findById(id)
@@ -35,12 +38,13 @@ public interface MessageStore {
     Mono<Message> stamp(String id, Stamp stamp, String userId, boolean add, long changeSeq);
 
     /**
-     * One person's act on a message, written at once with {@code change}: a stamp given, the request it moves (if
+     * One person's act on {@code message} (as it was read when the act was decided), written at once with
+     * {@code change}: a stamp given, the request it moves (if
      * still in state {@code requestFrom}; null: if it carries none yet), an acknowledgement of an urgent message
      * (if not acknowledged by them yet; {@code lastAcknowledgement} also ends its escalation). An assignee's 承知 is
      * the request's move and, on an urgent message, an acknowledgement: one record, never a stamp without its move.
      */
-    record Act(String messageId, String userId, Stamp stamp, CareRequest.State requestFrom, CareRequest request,
+    record Act(Message message, String userId, Stamp stamp, CareRequest.State requestFrom, CareRequest request,
                Acknowledgement.Ack ack, boolean lastAcknowledgement, long changeSeq, Message.Change change) {
     }
 
@@ -48,11 +52,11 @@ public interface MessageStore {
     Mono<Message> apply(Act act);
 
     /**
-     * Takes an urgent message's escalation step {@code fromStep + 1}, if no node took it yet: records it, adds
+     * Takes an urgent message's next escalation step (after its {@code acknowledgement.step}), if no node took it yet: records it, adds
      * {@code escalation.added} to the required, and sets when the next is due ({@code nextAt}, null for none).
      * Empty if the step was taken meanwhile.
      */
-    Mono<Message> escalate(String id, int fromStep, Acknowledgement.Escalation escalation, Instant nextAt, long changeSeq);
+    Mono<Message> escalate(Message m, Acknowledgement.Escalation escalation, Instant nextAt, long changeSeq);
 
     /** Ends the escalation of a message everyone acknowledged, without a step; empty if its state moved. */
     Mono<Message> endEscalation(String id, int step);
@@ -65,15 +69,6 @@ public interface MessageStore {
 
     /** Urgent messages whose next escalation step is due at {@code now}, soonest first. */
     Flux<Message> dueEscalations(Instant now, int limit);
-
-    /**
-     * Messages that mentioned the user and that they have not read: in each room, created after their read
-     * position there ({@code readUpTo}: room id to the last number read, 0 if never), newest first.
-     */
-    Flux<Message> unreadMentions(String userId, java.util.Map<String, Long> readUpTo, int limit);
-
-    /** Urgent messages in the rooms waiting for the user's acknowledgement, newest first. */
-    Flux<Message> awaitingAcknowledgement(String userId, java.util.Collection<String> roomIds, int limit);
 
     /**
      * Requests in the given rooms, soonest due first ({@code dueAt}, then id), after the cursor; deleted messages

@@ -1,5 +1,6 @@
 package jp.tsunagu.chat.message;
 
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,20 +18,51 @@ import reactor.core.publisher.Mono;
 
 import static org.springframework.data.mongodb.core.query.Criteria.where;
 
-/** {@link MessageStore} on MongoDB. Changes are conditional single-document updates. */
+/**
+ * {@link MessageStore} on MongoDB. Changes are conditional single-document updates. The store also keeps the
+ * per-user inbox projection ({@link InboxEntries}) of the messages it writes, the way a database keeps an index:
+ * entries a write adds are filed before it, entries it removes after it.
+ */
 public final class MongoMessageStore implements MessageStore {
 
     private static final FindAndModifyOptions RETURN_NEW = FindAndModifyOptions.options().returnNew(true);
 
     private final ReactiveMongoTemplate mongo;
+    private final InboxStore inboxes;
+    private final Clock clock;
 
     public MongoMessageStore(ReactiveMongoTemplate mongo) {
+        this(mongo, new MongoInboxStore(mongo), Clock.systemUTC());
+    }
+
+    public MongoMessageStore(ReactiveMongoTemplate mongo, InboxStore inboxes, Clock clock) {
         this.mongo = mongo;
+        this.inboxes = inboxes;
+        this.clock = clock;
     }
 
     @Override
     public Mono<Message> insert(Message message) {
-        return mongo.insert(message);
+        // Filed first: a crash between the two leaves an entry whose message is missing (skipped when read),
+        // never a message missing from an inbox. A retried insert files the same entries again.
+        return inboxes.file(InboxEntries.of(message, clock.instant())).then(mongo.insert(message));
+    }
+
+    /** After a write that may have settled entries (a request finished, an acknowledgement, a deletion). */
+    private Mono<Message> settle(Message m) {
+        if (!InboxEntries.concernsAnyone(m)) {
+            return Mono.just(m);
+        }
+        return inboxes.file(InboxEntries.settled(m)).thenReturn(m);
+    }
+
+    @Override
+    public Flux<Message> byIds(java.util.Collection<String> ids) {
+        if (ids.isEmpty()) {
+            return Flux.empty();
+        }
+        // _id alone: the only condition the embedded server answers from an index.
+        return mongo.find(Query.query(where("_id").in(ids)), Message.class);
     }
 
     @Override
@@ -70,7 +102,7 @@ public final class MongoMessageStore implements MessageStore {
                         .unset("externalStamps")
                         .set("deleted", new Message.Deletion(by, at))
                         .set("changeSeq", changeSeq).set("lastChange", Message.Change.DELETED),
-                RETURN_NEW, Message.class);
+                RETURN_NEW, Message.class).flatMap(this::settle);
     }
 
     @Override
@@ -85,7 +117,7 @@ public final class MongoMessageStore implements MessageStore {
 
     @Override
     public Mono<Message> apply(Act act) {
-        Criteria c = where("_id").is(act.messageId()).and("deleted").is(null);
+        Criteria c = where("_id").is(act.message().id()).and("deleted").is(null);
         Update u = new Update().set("changeSeq", act.changeSeq()).set("lastChange", act.change());
         if (act.stamp() != null) {
             u.addToSet("stamps." + act.stamp().code(), act.userId());
@@ -101,20 +133,27 @@ public final class MongoMessageStore implements MessageStore {
                 u.set("acknowledgement.escalateAt", null);
             }
         }
-        return mongo.findAndModify(Query.query(c), u, RETURN_NEW, Message.class);
+        Mono<Void> ahead = act.request() == null ? Mono.empty()
+                : inboxes.file(InboxEntries.ofRequest(act.message(), act.request(), clock.instant()));
+        boolean settles = act.request() != null || act.ack() != null;
+        return ahead.then(mongo.findAndModify(Query.query(c), u, RETURN_NEW, Message.class))
+                .flatMap(m -> settles ? settle(m) : Mono.just(m));
     }
 
     @Override
-    public Mono<Message> escalate(String id, int fromStep, Acknowledgement.Escalation escalation, Instant nextAt,
-                                  long changeSeq) {
+    public Mono<Message> escalate(Message m, Acknowledgement.Escalation escalation, Instant nextAt, long changeSeq) {
+        String id = m.id();
+        int fromStep = m.acknowledgement().step();
         Update u = new Update().set("acknowledgement.step", fromStep + 1).set("acknowledgement.escalateAt", nextAt)
                 .push("acknowledgement.escalations", escalation)
                 .set("changeSeq", changeSeq).set("lastChange", Message.Change.ESCALATED);
         if (escalation.added() != null) {
             u.addToSet("acknowledgement.required", escalation.added());
         }
-        return mongo.findAndModify(Query.query(where("_id").is(id).and("deleted").is(null)
-                .and("acknowledgement.step").is(fromStep)), u, RETURN_NEW, Message.class);
+        Mono<Void> ahead = escalation.added() == null ? Mono.empty()
+                : inboxes.file(List.of(InboxEntries.acknowledger(m, escalation.added(), clock.instant())));
+        return ahead.then(mongo.findAndModify(Query.query(where("_id").is(id).and("deleted").is(null)
+                .and("acknowledgement.step").is(fromStep)), u, RETURN_NEW, Message.class));
     }
 
     @Override
@@ -140,25 +179,6 @@ public final class MongoMessageStore implements MessageStore {
     public Flux<Message> dueEscalations(Instant now, int limit) {
         return mongo.find(Query.query(where("acknowledgement.escalateAt").lte(now).and("deleted").is(null))
                 .with(Sort.by("acknowledgement.escalateAt")).limit(limit), Message.class);
-    }
-
-    @Override
-    public Flux<Message> unreadMentions(String userId, java.util.Map<String, Long> readUpTo, int limit) {
-        if (readUpTo.isEmpty()) {
-            return Flux.empty();
-        }
-        List<Criteria> perRoom = readUpTo.entrySet().stream()
-                .map(e -> where("roomId").is(e.getKey()).and("seq").gt(e.getValue())).toList();
-        return mongo.find(Query.query(where("mentionedUserIds").is(userId).and("deleted").is(null)
-                        .orOperator(perRoom)).with(Sort.by(Sort.Order.desc("createdAt"), Sort.Order.desc("_id"))).limit(limit),
-                Message.class);
-    }
-
-    @Override
-    public Flux<Message> awaitingAcknowledgement(String userId, java.util.Collection<String> roomIds, int limit) {
-        return mongo.find(Query.query(where("acknowledgement.required").is(userId)
-                        .and("acknowledgement.acks.userId").ne(userId).and("roomId").in(roomIds).and("deleted").is(null))
-                .with(Sort.by(Sort.Order.desc("createdAt"), Sort.Order.desc("_id"))).limit(limit), Message.class);
     }
 
     @Override

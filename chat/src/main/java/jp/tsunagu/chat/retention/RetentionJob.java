@@ -26,7 +26,7 @@ import static org.springframework.data.mongodb.core.query.Criteria.where;
 
 /**
  * Erases rooms whose care ended long ago: a room archived more than {@code keepArchived} ago loses its messages,
- * read positions, memberships, bookmarks and attachments (files too), then the room itself, and leaves one line in
+ * read positions, memberships, bookmarks, inbox entries and attachments (files too), then the room itself, and leaves one line in
  * {@code erasures} saying which room, when it was archived, when and by which node it was erased and how many
  * documents went. The access log and consent grants stay: the log is kept for at least five years on its own
  * terms (docs/OPERATIONS.md) and names rooms only by id; grants hold no health data and are the basis of the
@@ -43,7 +43,7 @@ public final class RetentionJob implements AutoCloseable {
     /** Rooms erased per run: a day's runs keep up with any realistic number of rooms archived per day. */
     static final int BATCH = 100;
     /** What a room holds besides its files; attachments last, after their files are gone. */
-    private static final List<String> ROOM_COLLECTIONS = List.of("messages", "reads", "memberships", "bookmarks", "attachments");
+    private static final List<String> ROOM_COLLECTIONS = List.of("messages", "reads", "memberships", "bookmarks", "inboxes", "attachments");
 
     private final ReactiveMongoTemplate mongo;
     private final AttachmentStore attachments;

@@ -55,6 +55,15 @@ public final class MongoRoomStore implements RoomStore {
     }
 
     @Override
+    public Flux<CareRoom> byIds(Collection<String> roomIds) {
+        if (roomIds.isEmpty()) {
+            return Flux.empty();
+        }
+        // _id alone: the only condition the embedded server answers from an index.
+        return mongo.find(Query.query(where("_id").in(roomIds)), CareRoom.class);
+    }
+
+    @Override
     public Mono<CareRoom> findByExternalResidentId(String externalResidentId) {
         return mongo.findOne(Query.query(where("resident.externalResidentId").is(externalResidentId)), CareRoom.class);
     }

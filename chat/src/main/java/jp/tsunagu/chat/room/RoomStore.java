@@ -15,6 +15,9 @@ public interface RoomStore {
 
     Mono<CareRoom> findById(String roomId);
 
+    /** The rooms with these ids that exist, in no particular order. */
+    Flux<CareRoom> byIds(Collection<String> roomIds);
+
     Mono<CareRoom> findByExternalResidentId(String externalResidentId);
 
     /** Atomically takes the room's next sequence number; empty if the room does not exist. */

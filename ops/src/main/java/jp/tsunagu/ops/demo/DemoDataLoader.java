@@ -34,6 +34,7 @@ import jp.tsunagu.chat.identity.Profession;
 import jp.tsunagu.chat.message.Acknowledgement;
 import jp.tsunagu.chat.message.CareRequest;
 import jp.tsunagu.chat.message.Message;
+import jp.tsunagu.chat.message.MessageStore;
 import jp.tsunagu.chat.message.Priority;
 import jp.tsunagu.chat.message.ReadReceipt;
 import jp.tsunagu.chat.message.Stamp;
@@ -64,15 +65,17 @@ public final class DemoDataLoader implements ApplicationRunner, org.springframew
     private static final ZoneId JAPAN = ZoneId.of("Asia/Tokyo");
 
     private final ReactiveMongoTemplate mongo;
+    private final MessageStore messages;
     private final HtmlSanitizer sanitizer;
     private final Clock clock;
     private final boolean seed;
     private final DemoData data;
     private final DemoConsentSeeder consent;
 
-    public DemoDataLoader(ReactiveMongoTemplate mongo, HtmlSanitizer sanitizer, Clock clock, JsonMapper json, boolean seed,
-                          ConsentHandler consentHandler, ExcerptHandler excerptHandler) {
+    public DemoDataLoader(ReactiveMongoTemplate mongo, MessageStore messages, HtmlSanitizer sanitizer, Clock clock,
+                          JsonMapper json, boolean seed, ConsentHandler consentHandler, ExcerptHandler excerptHandler) {
         this.mongo = mongo;
+        this.messages = messages;
         this.sanitizer = sanitizer;
         this.clock = clock;
         this.seed = seed;
@@ -200,7 +203,9 @@ public final class DemoDataLoader implements ApplicationRunner, org.springframew
         CareRoom careRoom = new CareRoom(roomId, RoomKind.valueOf(room.kind().toUpperCase(Locale.ROOT)), room.name(),
                 resident, false, null, null, joined, room.members().get(0).userId(), seq, 0, lastMessage,
                 last == null ? joined : last.createdAt(), directKey, List.of());
-        mongo.insert(careRoom).thenMany(Flux.fromIterable(docs).concatMap(mongo::insert)).then().block();
+        // Messages through their store, which files them in people's inboxes.
+        mongo.insert(careRoom).thenMany(Flux.fromIterable(docs)
+                .concatMap(doc -> doc instanceof Message m ? messages.insert(m) : mongo.insert(doc))).then().block();
     }
 
     private static Message.Mentions mentions(DemoData.Mentions m) {

@@ -72,8 +72,12 @@ class InboxIntegrationTests extends IntegrationTestSupport {
     void theCareManagerSeesHerOverdueAndDeclinedRequestsAndARemovedMemberSeesNothingOfTheRoom() {
         Team t = team();
         String overdue = request(t.careManager(), t.roomId(), "薬の残数の確認", t.nurse(), Duration.ofHours(2));
+        // Two hours later: the due time moved into the past, in the message and in her inbox's entry of it.
+        Instant past = Instant.now().minus(Duration.ofMinutes(5));
         mongo.updateFirst(Query.query(Criteria.where("_id").is(overdue)),
-                new Update().set("request.dueAt", Instant.now().minus(Duration.ofMinutes(5))), "messages").block(TIMEOUT);
+                new Update().set("request.dueAt", past), "messages").block(TIMEOUT);
+        mongo.updateFirst(Query.query(Criteria.where("_id").is(t.roomId() + ":" + t.careManager().id())),
+                new Update().set("made." + overdue + ".dueAt", past), "inboxes").block(TIMEOUT);
         String declined = request(t.careManager(), t.roomId(), "土曜の臨時訪問", t.nurse(), Duration.ofDays(2));
         send(as(t.nurse()), HttpMethod.POST, "/api/v1/rooms/{r}/messages/{m}/request/actions",
                 Map.of("action", "decline", "note", "土曜は人員がいません"), t.roomId(), declined);
