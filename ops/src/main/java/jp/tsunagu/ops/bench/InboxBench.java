@@ -23,6 +23,9 @@ import tools.jackson.databind.json.JsonMapper;
  * care manager in {@code --my-rooms} rooms (40) among {@code --rooms} rooms (400) holding {@code --requests}
  * requests (10,000) made through the public API: in her rooms, a quarter asked of her, a quarter made by her
  * (some overdue, some declined), the rest between the others; plus urgent messages and mentions waiting for her.
+ * {@code --finished} percent of the requests (90) are then completed by their assignee, as in a database where
+ * requests accumulate and few are open at once; {@code --urgent} (5) urgent messages and {@code --mentions} (20)
+ * more messages mention her. {@code --finished 0 --urgent 40 --mentions 80} fills every section to its cap.
  * Then {@code GET /api/v1/inbox} as her, closed loop, {@code --reads} times (2,000) after {@code --warmup} (200):
  * prints the latency percentiles and a RESULT line. The target: p99 ≤ 20 ms.
  */
@@ -41,13 +44,23 @@ public final class InboxBench {
         int requests = Integer.parseInt(a.getOrDefault("requests", "10000"));
         int reads = Integer.parseInt(a.getOrDefault("reads", "2000"));
         int warmup = Integer.parseInt(a.getOrDefault("warmup", "200"));
+        int finished = Integer.parseInt(a.getOrDefault("finished", "90"));
+        int urgent = Integer.parseInt(a.getOrDefault("urgent", "5"));
+        int mentions = Integer.parseInt(a.getOrDefault("mentions", "20"));
         if (myRooms > rooms || requests < rooms) {
             throw new IllegalArgumentException("--my-rooms must not exceed --rooms, and --requests must be at least --rooms");
         }
-        LoadTool.Options o = LoadTool.Options.parse(new String[0]);
+        // The started server's settings are the load tool's (--server-heap, --server-jvm-opts, --jar).
+        List<String> serverArgs = new ArrayList<>();
+        for (String k : List.of("server-heap", "server-jvm-opts", "jar")) {
+            if (a.containsKey(k)) {
+                serverArgs.addAll(List.of("--" + k, a.get(k)));
+            }
+        }
+        LoadTool.Options o = LoadTool.Options.parse(serverArgs.toArray(String[]::new));
         try (BenchServer server = BenchServer.start(o); BenchApi api = new BenchApi(server.baseUrl, CONCURRENCY)) {
             System.out.println("server: " + server.description);
-            new InboxBench(server, api).run(myRooms, rooms, requests, reads, warmup);
+            new InboxBench(server, api).run(myRooms, rooms, requests, reads, warmup, finished, urgent, mentions);
         }
     }
 
@@ -69,7 +82,8 @@ public final class InboxBench {
         return p;
     }
 
-    private void run(int myRooms, int roomCount, int requestCount, int reads, int warmup) {
+    private void run(int myRooms, int roomCount, int requestCount, int reads, int warmup, int finishedPercent,
+                     int urgent, int mentions) {
         long seedStart = System.nanoTime();
         Person cm = person("bench-cm", Profession.CARE_MANAGER, "fac-cm");
         Person otherCm = person("bench-cm-2", Profession.CARE_MANAGER, "fac-cm2");
@@ -90,6 +104,7 @@ public final class InboxBench {
 
         Instant now = Instant.now();
         AtomicLong made = new AtomicLong();
+        AtomicLong finished = new AtomicLong();
         Flux.range(0, requestCount).flatMap(i -> {
             int room = i % roomCount;
             boolean hers = room < myRooms;
@@ -106,30 +121,49 @@ public final class InboxBench {
                     .map(r -> expect(r, 201, "request").body())
                     .flatMap(json -> {
                         made.incrementAndGet();
+                        String actions = "/api/v1/rooms/" + roomIds.get(room) + "/messages/"
+                                + JSON.readTree(json).path("id").asString() + "/request/actions";
                         // Some of hers are declined by the nurse asked.
                         if (hers && kind == 1 && i % 7 == 0) {
-                            JsonNode m = JSON.readTree(json);
-                            return api.post("/api/v1/rooms/" + roomIds.get(room) + "/messages/" + m.path("id").asString()
-                                            + "/request/actions", nurse.token(),
-                                    "{\"action\":\"decline\",\"note\":\"日程が合いません\"}").map(r -> expect(r, 200, "decline"));
+                            return api.post(actions, nurse.token(), "{\"action\":\"decline\",\"note\":\"日程が合いません\"}")
+                                    .map(r -> expect(r, 200, "decline"));
+                        }
+                        // Most are done by now (i / roomCount spreads the finished ones over every kind and room).
+                        if ((i / roomCount * 37 + room) % 100 < finishedPercent) {
+                            String assigneeToken = assignee.equals(cm.id()) ? cm.token() : nurse.token();
+                            return api.post(actions, assigneeToken, "{\"action\":\"complete\"}")
+                                    .map(r -> expect(r, 200, "complete")).doOnNext(r -> finished.incrementAndGet());
                         }
                         return Mono.just(json);
                     });
         }, CONCURRENCY).blockLast();
-        Flux.range(0, myRooms * 2).flatMap(i -> {
+        // Everyone has read their rooms up to here, as members do: the inbox reads her read positions.
+        List<Map.Entry<String, Person>> readers = new ArrayList<>();
+        for (int i = 0; i < roomCount; i++) {
+            for (Person p : List.of(nurses.get(i % 10), nurses.get((i + 1) % 10), doctor, i < myRooms ? cm : otherCm)) {
+                readers.add(Map.entry(roomIds.get(i), p));
+            }
+        }
+        Flux.fromIterable(readers)
+                .flatMap(e -> api.post("/api/v1/rooms/" + e.getKey() + "/read", e.getValue().token(), "{\"upToSeq\":1000000}")
+                        .map(r -> expect(r, 200, "read")), CONCURRENCY)
+                .blockLast();
+        Flux.range(0, urgent + mentions).flatMap(i -> {
             String room = roomIds.get(i % myRooms);
             Person nurse = nurses.get((i % myRooms) % 10);
-            String body = i % 2 == 0
+            String body = i < urgent
                     ? JSON.writeValueAsString(Map.of("text", "至急: 発熱 38.5℃", "priority", "urgent",
                             "mentions", Map.of("users", List.of(cm.id()))))
                     : JSON.writeValueAsString(Map.of("text", "担当者会議の日程の件です", "mentions", Map.of("users", List.of(cm.id()))));
             return api.post("/api/v1/rooms/" + room + "/messages", nurse.token(), body).map(r -> expect(r, 201, "mention"));
         }, CONCURRENCY).blockLast();
-        System.out.printf("seeded: %d rooms (%d hers), %d requests, %d urgent messages and mentions for her, in %d s%n",
-                roomCount, myRooms, made.get(), myRooms * 2, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - seedStart));
+        System.out.printf("seeded: %d rooms (%d hers), %d requests (%d finished), %d urgent messages and %d mentions for her, in %d s%n",
+                roomCount, myRooms, made.get(), finished.get(), urgent, mentions,
+                TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - seedStart));
 
         JsonNode sample = JSON.readTree(expect(api.get("/api/v1/inbox", cm.token()).block(), 200, "inbox").body());
-        System.out.println("her inbox: counts " + sample.path("counts"));
+        System.out.println("her inbox: counts " + sample.path("counts") + ", "
+                + expect(api.get("/api/v1/inbox", cm.token()).block(), 200, "inbox").body().length() + " characters of JSON");
         Histogram latency = new Histogram(60_000_000L, 3);
         for (int i = 0; i < warmup + reads; i++) {
             long start = System.nanoTime();
