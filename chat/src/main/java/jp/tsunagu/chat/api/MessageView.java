@@ -134,7 +134,6 @@ public record MessageView(String id, String roomId, long seq, long changeSeq, Au
     }
 
     public static MessageView of(Message m) {
-        Message.Author a = m.author();
         List<StampView> stamps = Arrays.stream(Stamp.values())
                 .map(s -> {
                     List<String> users = m.stamps() == null ? List.of() : m.stamps().getOrDefault(s.code(), List.of());
@@ -150,13 +149,7 @@ public record MessageView(String id, String roomId, long seq, long changeSeq, Au
                         r.thumbnail() ? "/api/v1/attachments/" + r.id() + "/thumbnail" : null))
                 .toList();
         Message.Mentions mentions = m.mentions() == null ? Message.Mentions.NONE : m.mentions();
-        ProfessionView profession = ProfessionView.of(a.profession());
-        if (profession == null && m.origin() != null && m.origin().author() != null
-                && m.origin().author().profession() != null) {
-            profession = new ProfessionView(OTHER_PROFESSION, m.origin().author().profession());
-        }
-        return new MessageView(m.id(), m.roomId(), m.seq(), m.changeSeq(),
-                new AuthorView(a.userId(), a.displayName(), profession, a.facilityId(), a.facilityName()),
+        return new MessageView(m.id(), m.roomId(), m.seq(), m.changeSeq(), authorOf(m),
                 m.text(), m.html(), m.parentId(), m.threadRootId(),
                 m.priority() == null ? "normal" : m.priority().name().toLowerCase(),
                 new MentionsView(mentions.users(), mentions.facilities(), mentions.room()),
@@ -170,5 +163,16 @@ public record MessageView(String id, String roomId, long seq, long changeSeq, Au
                 m.request() == null || m.isDeleted() ? null : RequestView.of(m.request()),
                 m.acknowledgement() == null || m.isDeleted() ? null : AcknowledgementView.of(m.acknowledgement()),
                 m.pin() == null || m.isDeleted() ? null : new PinView(m.pin().by(), m.pin().at()));
+    }
+
+    /** The author; an imported message's profession as its SNS names it when it matches none of ours. */
+    static AuthorView authorOf(Message m) {
+        Message.Author a = m.author();
+        ProfessionView profession = ProfessionView.of(a.profession());
+        if (profession == null && m.origin() != null && m.origin().author() != null
+                && m.origin().author().profession() != null) {
+            profession = new ProfessionView(OTHER_PROFESSION, m.origin().author().profession());
+        }
+        return new AuthorView(a.userId(), a.displayName(), profession, a.facilityId(), a.facilityName());
     }
 }

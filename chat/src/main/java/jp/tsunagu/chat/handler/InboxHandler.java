@@ -12,7 +12,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
-import jp.tsunagu.chat.api.MessageView;
+import jp.tsunagu.chat.api.InboxMessageView;
 import jp.tsunagu.chat.identity.CareUser;
 import jp.tsunagu.chat.message.InboxEntries;
 import jp.tsunagu.chat.message.InboxEntries.Entry;
@@ -36,10 +36,10 @@ import reactor.core.publisher.Mono;
  * last week. Each section holds at most {@link #SECTION_LIMIT} items; its count says how many there are up to
  * that limit (a badge shows "50+" beyond it).
  *
- * <p>Read from the caller's {@link Inbox} projection, a superset of the truth ({@link InboxEntries}): entries are
- * sorted and pre-filtered by what they carry (room, due time, number), only the messages a section shows are
- * fetched by id, and each is checked against its message as it stands. Entries that can never show again are
- * taken out on the way.
+ * <p>Read from the caller's {@link RoomInbox} projection, a superset of the truth ({@link InboxEntries}):
+ * entries are sorted and pre-filtered by what they carry (due time, number, decline time), only the messages a
+ * section shows are fetched by id, in brief ({@link InboxMessageView}), and each is checked against its message
+ * as it stands. Entries that can never show again are taken out on the way.
  */
 public final class InboxHandler {
 
@@ -72,7 +72,8 @@ public final class InboxHandler {
     }
 
     /** One thing waiting for me, with its room; {@code href} opens the room at the message in the web client. */
-    public record Item(String kind, String roomId, String roomName, MessageView message, boolean overdue, String href) {
+    public record Item(String kind, String roomId, String roomName, InboxMessageView message, boolean overdue,
+                       String href) {
     }
 
     public record Counts(int requests, int acknowledgements, int mentions, int myRequests, int total) {
@@ -171,7 +172,7 @@ public final class InboxHandler {
                 return Mono.empty();
             }
             return Flux.fromIterable(round)
-                    .flatMapSequential(r -> messages.byIds(r.getValue().stream().map(Candidate::messageId).toList())
+                    .flatMapSequential(r -> messages.briefs(r.getValue().stream().map(Candidate::messageId).toList())
                             .collectMap(Message::id))
                     .collectList()
                     .flatMap(found -> {
@@ -246,7 +247,7 @@ public final class InboxHandler {
     }
 
     private static Item item(String kind, Message m, Map<String, String> names, Instant now) {
-        return new Item(kind, m.roomId(), names.getOrDefault(m.roomId(), ""), MessageView.of(m),
+        return new Item(kind, m.roomId(), names.getOrDefault(m.roomId(), ""), InboxMessageView.of(m),
                 m.request() != null && m.request().isOverdue(now), MessageLinks.href(m));
     }
 

@@ -4,7 +4,6 @@ import java.util.Collection;
 import java.util.Map;
 
 import jp.tsunagu.chat.message.Message;
-import jp.tsunagu.chat.room.CareRoom;
 import jp.tsunagu.chat.room.RoomStore;
 import reactor.core.publisher.Mono;
 
@@ -16,8 +15,7 @@ final class MessageLinks {
 
     /** The names of the given rooms by id (a room with no name maps to ""), in one query. */
     static Mono<Map<String, String>> roomNames(RoomStore rooms, Collection<String> roomIds) {
-        return rooms.byIds(new java.util.HashSet<>(roomIds))
-                .collectMap(CareRoom::id, r -> r.name() == null ? "" : r.name());
+        return rooms.names(new java.util.HashSet<>(roomIds));
     }
 
     /** The web client's route that opens the room at the message. */

@@ -17,6 +17,16 @@ public interface MessageStore {
     /** The messages with these ids that exist, in no particular order. */
     Flux<Message> byIds(java.util.Collection<String> ids);
 
+    /**
+     * The same, in brief: only what a list line needs ({@link #BRIEF_FIELDS}); every other field is null.
+     * For lists that show many messages and decide with these fields alone (the inbox).
+     */
+    Flux<Message> briefs(java.util.Collection<String> ids);
+
+    /** Who, where, when, the text, and what decides whether the message is in someone's inbox. */
+    java.util.List<String> BRIEF_FIELDS = java.util.List.of("roomId", "seq", "changeSeq", "author", "text", "priority", "createdAt",
+            "mentionedUserIds", "deleted", "origin", "request", "acknowledgement");
+
     /** The message if it belongs to the room; else 404, the same as for a message that does not exist. */
     default Mono<Message> inRoom(String roomId, String id) {
         return findById(id)

@@ -66,6 +66,16 @@ public final class MongoMessageStore implements MessageStore {
     }
 
     @Override
+    public Flux<Message> briefs(java.util.Collection<String> ids) {
+        if (ids.isEmpty()) {
+            return Flux.empty();
+        }
+        Query q = Query.query(where("_id").in(ids));
+        BRIEF_FIELDS.forEach(f -> q.fields().include(f));
+        return mongo.find(q, Message.class);
+    }
+
+    @Override
     public Mono<Message> findById(String id) {
         return mongo.findById(id, Message.class);
     }

@@ -55,12 +55,15 @@ public final class MongoRoomStore implements RoomStore {
     }
 
     @Override
-    public Flux<CareRoom> byIds(Collection<String> roomIds) {
+    public Mono<java.util.Map<String, String>> names(Collection<String> roomIds) {
         if (roomIds.isEmpty()) {
-            return Flux.empty();
+            return Mono.just(java.util.Map.of());
         }
-        // _id alone: the only condition the embedded server answers from an index.
-        return mongo.find(Query.query(where("_id").in(roomIds)), CareRoom.class);
+        // _id alone (the only condition the embedded server answers from an index), and only the name.
+        Query q = Query.query(where("_id").in(roomIds.stream().map(MongoRoomStore::mongoId).toList()));
+        q.fields().include("name");
+        return mongo.find(q, Document.class, "rooms")
+                .collectMap(d -> d.get("_id").toString(), d -> d.getString("name") == null ? "" : d.getString("name"));
     }
 
     @Override

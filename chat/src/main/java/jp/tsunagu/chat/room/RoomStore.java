@@ -15,8 +15,8 @@ public interface RoomStore {
 
     Mono<CareRoom> findById(String roomId);
 
-    /** The rooms with these ids that exist, in no particular order. */
-    Flux<CareRoom> byIds(Collection<String> roomIds);
+    /** The names of the rooms with these ids that exist, by id (a room with no name maps to ""), in one query. */
+    Mono<java.util.Map<String, String>> names(Collection<String> roomIds);
 
     Mono<CareRoom> findByExternalResidentId(String externalResidentId);
 

@@ -50,8 +50,10 @@ class InboxIntegrationTests extends IntegrationTestSupport {
 
         Map<String, Object> inbox = inbox(t.nurse());
         assertThat(ids(inbox, "requests")).as("overdue first").containsExactly(overdue, later);
+        Object roomName = ((Map<String, Object>) get(as(t.nurse()), "/api/v1/rooms/{r}", t.roomId()).map().get("room")).get("name");
+        assertThat(roomName).isNotNull().isNotEqualTo("");
         assertThat(((List<Map<String, Object>>) inbox.get("requests")).get(0)).containsEntry("overdue", true)
-                .containsEntry("roomId", t.roomId()).containsEntry("kind", "request");
+                .containsEntry("roomId", t.roomId()).containsEntry("roomName", roomName).containsEntry("kind", "request");
         assertThat(ids(inbox, "acknowledgements")).containsExactly(urgent);
         assertThat(ids(inbox, "mentions")).as("mentions not read, the urgent one included").containsExactly(mention.get("id"), urgent);
         assertThat((Map<String, Object>) inbox.get("counts")).containsEntry("requests", 2).containsEntry("acknowledgements", 1)
