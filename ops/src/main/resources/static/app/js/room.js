@@ -177,7 +177,12 @@ export async function roomScreen(roomId, header) {
   }
 
   // ---- excerpt cards: decided per reader by the server, read again when the card changes
+  // A change elsewhere in the message (a stamp, its delivery to the SNS) re-renders the message but keeps its card:
+  // reading the card again would log a view nobody made, and replace what the reader is looking at.
+  const cards = new Map(); // message id → { grantState, el }
   function excerptCard(m) {
+    const kept = cards.get(m.id);
+    if (kept && kept.grantState === m.excerpt.grantState) return kept.el;
     const card = h('div', { class: 'card', 'data-testid': 'excerpt-card', 'data-state': 'loading' },
       h('div', { class: 'card-title' }, kind(m.excerpt.kind)), h('p', { class: 'muted' }, t('loading')));
     get(`/rooms/${room.id}/messages/${m.id}/excerpt`).then((v) => {
@@ -198,6 +203,7 @@ export async function roomScreen(roomId, header) {
               h('td', { class: 'muted' }, i.effective ? when(i.effective) : ''))))));
       }
     }).catch((e) => { card.dataset.state = 'source-unavailable'; card.lastChild.textContent = e.message; });
+    cards.set(m.id, { grantState: m.excerpt.grantState, el: card });
     return card;
   }
 
