@@ -22,10 +22,7 @@ public record InboxMessageView(String id, String roomId, long seq, MessageView.A
     /** Works on a message read in brief ({@code MessageStore.briefs}). */
     public static InboxMessageView of(Message m) {
         return new InboxMessageView(m.id(), m.roomId(), m.seq(), MessageView.authorOf(m), cut(m.text()),
-                m.priority() == null ? "normal" : m.priority().name().toLowerCase(), m.createdAt(),
-                m.request() == null || m.isDeleted() ? null : MessageView.RequestView.of(m.request()),
-                m.acknowledgement() == null || m.isDeleted() ? null
-                        : MessageView.AcknowledgementView.of(m.acknowledgement()));
+                MessageView.priorityOf(m), m.createdAt(), MessageView.requestOf(m), MessageView.acknowledgementOf(m));
     }
 
     private static String cut(String text) {

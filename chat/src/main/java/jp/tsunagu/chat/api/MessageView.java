@@ -151,7 +151,7 @@ public record MessageView(String id, String roomId, long seq, long changeSeq, Au
         Message.Mentions mentions = m.mentions() == null ? Message.Mentions.NONE : m.mentions();
         return new MessageView(m.id(), m.roomId(), m.seq(), m.changeSeq(), authorOf(m),
                 m.text(), m.html(), m.parentId(), m.threadRootId(),
-                m.priority() == null ? "normal" : m.priority().name().toLowerCase(),
+                priorityOf(m),
                 new MentionsView(mentions.users(), mentions.facilities(), mentions.room()),
                 attachments, stamps, m.createdAt(), m.editedAt(), m.edits() == null ? 0 : m.edits().size(),
                 m.deleted() == null ? null : new DeletionView(m.deleted().by(), m.deleted().at()),
@@ -160,9 +160,21 @@ public record MessageView(String id, String roomId, long seq, long changeSeq, Au
                 m.excerpt() == null ? null : new ExcerptCardView(m.excerpt().grantId(), m.excerpt().kind(),
                         m.excerpt().categories(), m.excerpt().days(), m.excerpt().codes(), m.excerpt().grantState(),
                         "/api/v1/rooms/" + m.roomId() + "/messages/" + m.id() + "/excerpt"),
-                m.request() == null || m.isDeleted() ? null : RequestView.of(m.request()),
-                m.acknowledgement() == null || m.isDeleted() ? null : AcknowledgementView.of(m.acknowledgement()),
+                requestOf(m), acknowledgementOf(m),
                 m.pin() == null || m.isDeleted() ? null : new PinView(m.pin().by(), m.pin().at()));
+    }
+
+    static String priorityOf(Message m) {
+        return m.priority() == null ? "normal" : m.priority().name().toLowerCase();
+    }
+
+    /** A deleted message keeps no request or acknowledgement to act on. */
+    static RequestView requestOf(Message m) {
+        return m.request() == null || m.isDeleted() ? null : RequestView.of(m.request());
+    }
+
+    static AcknowledgementView acknowledgementOf(Message m) {
+        return m.acknowledgement() == null || m.isDeleted() ? null : AcknowledgementView.of(m.acknowledgement());
     }
 
     /** The author; an imported message's profession as its SNS names it when it matches none of ours. */

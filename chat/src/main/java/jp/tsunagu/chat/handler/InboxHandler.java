@@ -126,7 +126,7 @@ public final class InboxHandler {
                 List<Message> shown = takes.stream().flatMap(k -> k.shown.stream()).toList();
                 Mono<Void> tidy = inboxes.file(obsolete.stream()
                         .map(c -> new InboxEntries.Filing(userId, c.roomId(), c.section(), c.messageId(), null)).toList());
-                return tidy.then(MessageLinks.roomNames(rooms, shown.stream().map(Message::roomId).toList()))
+                return tidy.then(rooms.names(shown.stream().map(Message::roomId).toList()))
                         .map(names -> {
                             List<List<Item>> items = takes.stream().map(k -> k.items(names)).toList();
                             int total = items.stream().mapToInt(List::size).sum();

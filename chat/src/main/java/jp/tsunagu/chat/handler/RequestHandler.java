@@ -189,7 +189,7 @@ public final class RequestHandler {
                 .flatMap(mine -> messages.requests(new MessageStore.RequestQuery(mine.keySet(),
                                 asRequester ? null : user.id(), asRequester ? user.id() : null, states,
                                 overdue ? now : null, before, after, size)).collectList()
-                        .flatMap(list -> MessageLinks.roomNames(rooms, list.stream().map(Message::roomId).toList()).map(names -> new Views.Page<>(list.stream()
+                        .flatMap(list -> rooms.names(list.stream().map(Message::roomId).toList()).map(names -> new Views.Page<>(list.stream()
                                 .map(m -> RequestItem.of(m, names.get(m.roomId()), now)).toList(),
                                 list.size() < size ? null : new Cursor(list.get(list.size() - 1).request().dueAt(),
                                         list.get(list.size() - 1).id()).encode()))));

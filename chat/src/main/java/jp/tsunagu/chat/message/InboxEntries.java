@@ -128,18 +128,16 @@ public final class InboxEntries {
 
     /** Whether the message's state has taken that person's entry out for good ({@link #settled}). */
     public static boolean isSettled(Message m, String userId, Section section) {
-        return settled(m).stream().anyMatch(f -> f.section() == section && f.userId().equals(userId));
+        return listed(settled(m), userId, section);
     }
 
     /** Whether the message, as it stands, belongs in that person's section. */
     public static boolean holds(Message m, String userId, Section section) {
-        return of(m, Instant.EPOCH).stream().anyMatch(f -> f.section() == section && f.userId().equals(userId));
+        return listed(of(m, Instant.EPOCH), userId, section);
     }
 
-    /** Whether the message could have entries at all: the writes of other messages file nothing. */
-    public static boolean concernsAnyone(Message m) {
-        return m.request() != null || m.acknowledgement() != null
-                || (m.mentionedUserIds() != null && !m.mentionedUserIds().isEmpty());
+    private static boolean listed(List<Filing> filings, String userId, Section section) {
+        return filings.stream().anyMatch(f -> f.section() == section && f.userId().equals(userId));
     }
 
     /** Everyone who may hold an entry of the message, whatever its state now. */

@@ -14,11 +14,8 @@ public interface MessageStore {
 
     Mono<Message> findById(String id);
 
-    /** The messages with these ids that exist, in no particular order. */
-    Flux<Message> byIds(java.util.Collection<String> ids);
-
     /**
-     * The same, in brief: only what a list line needs ({@link #BRIEF_FIELDS}); every other field is null.
+     * The messages with these ids that exist, in no particular order, in brief: only what a list line needs ({@link #BRIEF_FIELDS}); every other field is null.
      * For lists that show many messages and decide with these fields alone (the inbox).
      */
     Flux<Message> briefs(java.util.Collection<String> ids);

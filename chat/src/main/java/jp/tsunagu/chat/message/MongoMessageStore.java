@@ -50,19 +50,8 @@ public final class MongoMessageStore implements MessageStore {
 
     /** After a write that may have settled entries (a request finished, an acknowledgement, a deletion). */
     private Mono<Message> settle(Message m) {
-        if (!InboxEntries.concernsAnyone(m)) {
-            return Mono.just(m);
-        }
+        // Nothing settled (a message that concerns no one): file() writes nothing.
         return inboxes.file(InboxEntries.settled(m)).thenReturn(m);
-    }
-
-    @Override
-    public Flux<Message> byIds(java.util.Collection<String> ids) {
-        if (ids.isEmpty()) {
-            return Flux.empty();
-        }
-        // _id alone: the only condition the embedded server answers from an index.
-        return mongo.find(Query.query(where("_id").in(ids)), Message.class);
     }
 
     @Override

@@ -60,7 +60,7 @@ public final class MongoRoomStore implements RoomStore {
             return Mono.just(java.util.Map.of());
         }
         // _id alone (the only condition the embedded server answers from an index), and only the name.
-        Query q = Query.query(where("_id").in(roomIds.stream().map(MongoRoomStore::mongoId).toList()));
+        Query q = Query.query(where("_id").in(roomIds.stream().distinct().map(MongoRoomStore::mongoId).toList()));
         q.fields().include("name");
         return mongo.find(q, Document.class, "rooms")
                 .collectMap(d -> d.get("_id").toString(), d -> d.getString("name") == null ? "" : d.getString("name"));
