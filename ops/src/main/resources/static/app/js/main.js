@@ -1,5 +1,5 @@
-// Tsunagu web client: hash routes #/ (my actions, the first screen), #/rooms, #/mentions, #/rooms/<id>,
-// #/rooms/<id>/consent.
+// Tsunagu web client: hash routes #/ (my actions, the first screen), #/inbox/<part>, #/rooms, #/mentions,
+// #/rooms/<id>, #/rooms/<id>/consent.
 import { h, clear, when, debounce } from './dom.js';
 import { t, toggleLang, lang, professionLabel } from './i18n.js';
 import { token, me, signOut, demoSignIn, oidcStart, oidcFinish } from './auth.js';
@@ -56,6 +56,8 @@ async function route() {
   const m = path.match(/^\/rooms\/([^/]+)(\/consent)?$/);
   if (m && m[2]) return mount(await consentScreen(m[1], header));
   if (m) return mount(await roomScreen(m[1], header));
+  const part = path.match(/^\/inbox\/(requests|acknowledgements|mentions|myRequests)$/);
+  if (part) return mount(await inboxScreen(part[1]));
   if (path === '/mentions') return mount(await mentionsScreen());
   if (path === '/bookmarks') return mount(await bookmarksScreen());
   if (path === '/rooms') return mount(await roomListScreen());
@@ -102,39 +104,54 @@ async function bookmarksScreen() {
   return { nodes: [bar, tabs('bookmarks'), h('main', { class: 'scroll' }, list)], leave: stop };
 }
 
-/** My actions: what waits for me across my rooms, live (the WebSocket's inbox hints), overdue first. */
-async function inboxScreen() {
-  const { bar, stop } = header(t('inbox'));
+const INBOX_PARTS = [['requests', 'inboxRequests'], ['acknowledgements', 'inboxAcks'], ['mentions', 'inboxMentions'],
+  ['myRequests', 'inboxMine']];
+
+/**
+ * My actions: what waits for me across my rooms, live (the WebSocket's inbox hints), overdue first. The overview
+ * shows each part's first items and its count, with a link to the whole part (`only`) when there are more.
+ */
+async function inboxScreen(only) {
+  const titleKey = only && INBOX_PARTS.find(([k]) => k === only)[1];
+  const { bar, stop } = header(only ? t(titleKey) : t('inbox'), only ? '#/' : null);
   const self = me();
   const body = h('main', { class: 'scroll', 'data-testid': 'inbox' });
   const nav = h('div', {});
   const names = (u) => (self && u === self.id ? t('you') : u);
+  const section = (key, title, items, count) => {
+    if (!items.length) return;
+    body.append(h('h2', { class: 'section-title' }, title + ' ',
+      h('span', { class: 'badge', 'data-testid': 'count-' + key }, count >= 50 ? '50+' : count)),
+    h('ul', { class: 'rooms', 'data-testid': 'inbox-' + key }, items.map((i) => {
+      const m = i.message;
+      return h('li', { 'data-testid': 'inbox-item', 'data-message-id': m.id, 'data-kind': i.kind },
+        h('a', { href: '#/rooms/' + i.roomId, class: 'room' },
+          h('div', { class: 'row' }, h('strong', {}, i.roomName), h('time', {}, when(m.createdAt))),
+          h('div', { class: 'muted' }, m.author.displayName + ': ' + m.text.slice(0, 80))),
+        requestBlock(m, self, refresh), acknowledgementBlock(m, self, names, refresh));
+    })));
+    if (count > items.length) {
+      body.append(h('a', { class: 'more', href: '#/inbox/' + key, 'data-testid': 'more-' + key }, t('seeAll') + '（' + (count >= 50 ? '50+' : count) + '）'));
+    }
+  };
   const render = async () => {
+    if (only) {
+      const part = await get('/inbox/' + only);
+      clear(body);
+      if (part.count === 0) body.append(h('p', { class: 'empty', 'data-testid': 'inbox-empty' }, t('inboxEmpty')));
+      section(only, t(titleKey), part.items, part.items.length);
+      return;
+    }
     const inbox = await get('/inbox');
     clear(nav).append(tabs('inbox', inbox.counts.total));
     clear(body);
     if (inbox.counts.total === 0) body.append(h('p', { class: 'empty', 'data-testid': 'inbox-empty' }, t('inboxEmpty')));
-    const section = (key, title, items) => {
-      if (!items.length) return;
-      body.append(h('h2', { class: 'section-title' }, title + ' ', h('span', { class: 'badge', 'data-testid': 'count-' + key }, items.length)),
-        h('ul', { class: 'rooms', 'data-testid': 'inbox-' + key }, items.map((i) => {
-          const m = i.message;
-          return h('li', { 'data-testid': 'inbox-item', 'data-message-id': m.id, 'data-kind': i.kind },
-            h('a', { href: '#/rooms/' + i.roomId, class: 'room' },
-              h('div', { class: 'row' }, h('strong', {}, i.roomName), h('time', {}, when(m.createdAt))),
-              h('div', { class: 'muted' }, m.author.displayName + ': ' + m.text.slice(0, 80))),
-            requestBlock(m, self, refresh), acknowledgementBlock(m, self, names, refresh));
-        })));
-    };
-    section('requests', t('inboxRequests'), inbox.requests);
-    section('acknowledgements', t('inboxAcks'), inbox.acknowledgements);
-    section('mentions', t('inboxMentions'), inbox.mentions);
-    section('mine', t('inboxMine'), inbox.myRequests);
+    for (const [key, label] of INBOX_PARTS) section(key, t(label), inbox[key], inbox.counts[key]);
   };
   const refresh = debounce(() => render().catch(() => {}), 300);
   await render();
   const unfollow = live.followInbox(refresh);
-  return { nodes: [bar, nav, body], leave: () => { stop(); unfollow(); } };
+  return { nodes: only ? [bar, body] : [bar, nav, body], leave: () => { stop(); unfollow(); } };
 }
 
 async function roomListScreen() {

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 import jp.tsunagu.chat.api.InboxMessageView;
@@ -26,25 +27,34 @@ import jp.tsunagu.chat.message.RoomInbox;
 import jp.tsunagu.chat.room.Membership;
 import jp.tsunagu.chat.room.MembershipStore;
 import jp.tsunagu.chat.room.RoomStore;
+import jp.tsunagu.chat.support.ApiException;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * "My actions": everything waiting for the caller across the rooms they are an active member of, in one answer.
- * Open requests asked of them (overdue first, then soonest due), urgent messages waiting for their
- * acknowledgement, mentions they have not read, and requests they made that are overdue or were declined in the
- * last week. Each section holds at most {@link #SECTION_LIMIT} items; its count says how many there are up to
- * that limit (a badge shows "50+" beyond it).
+ * "My actions": everything waiting for the caller across the rooms they are an active member of. Open requests
+ * asked of them (overdue first, then soonest due), urgent messages waiting for their acknowledgement, mentions they
+ * have not read, and requests they made that are overdue or were declined in the last week: four {@link Part}s.
+ * The overview ({@link #inbox}) shows the first {@link #FIRST_PAGE} items of each with its count; one part alone
+ * ({@link #part}) shows up to {@link #PART_LIMIT}. Counts stop at {@link #PART_LIMIT} (a badge shows "50+").
  *
  * <p>Read from the caller's {@link RoomInbox} projection, a superset of the truth ({@link InboxEntries}):
  * entries are sorted and pre-filtered by what they carry (due time, number, decline time), only the messages a
- * section shows are fetched by id, in brief ({@link InboxMessageView}), and each is checked against its message
- * as it stands. Entries that can never show again are taken out on the way.
+ * part shows are fetched by id, in brief ({@link InboxMessageView}), and each is checked against its message
+ * as it stands. Entries that can never show again are taken out on the way. A count is the items shown plus the
+ * pre-filtered entries after them: exact but for an entry left behind by a crash or by a change that does not
+ * take entries out (a reassigned request, an edit dropping a mention), which is counted until a read reaches it.
  */
 public final class InboxHandler {
 
-    /** Items per section: a care manager with 30-40 residents rarely has more than a few dozen open at once. */
-    public static final int SECTION_LIMIT = 50;
+    /**
+     * Items per part in the overview: about a phone screen of lines each, the most urgent first (overdue, then
+     * soonest due; newest), the rest one tap away. Every item shown costs a message moved and mapped, most of a
+     * read's time (docs/BENCHMARKS.md, inbox), and a phone reloads the overview on every change hint.
+     */
+    public static final int FIRST_PAGE = 10;
+    /** Items in one part: a care manager with 30-40 residents rarely has more than a few dozen open at once. */
+    public static final int PART_LIMIT = 50;
     /** A declined request stays in its requester's inbox this long: time to ask someone else, then it goes. */
     static final Duration DECLINED_SHOWN = Duration.ofDays(7);
     /**
@@ -53,6 +63,43 @@ public final class InboxHandler {
      * minute has long failed on the driver's time-outs.
      */
     static final Duration IN_FLIGHT = Duration.ofMinutes(1);
+
+    private static final Comparator<Candidate> SOONEST_DUE = Comparator.comparing((Candidate c) -> c.entry().dueAt())
+            .thenComparing(Candidate::messageId);
+    private static final Comparator<Candidate> NEWEST = Comparator.comparing((Candidate c) -> c.entry().at())
+            .thenComparing(Candidate::messageId).reversed();
+
+    /** The parts of the inbox; {@code key} names it in the answer and in {@code GET /api/v1/inbox/{key}}. */
+    public enum Part {
+        REQUESTS("requests", "request", SOONEST_DUE, Section.ASKED),
+        ACKNOWLEDGEMENTS("acknowledgements", "acknowledgement", NEWEST, Section.ACKNOWLEDGE),
+        MENTIONS("mentions", "mention", NEWEST, Section.MENTIONS),
+        /** Items of kind {@code my_request_overdue} or {@code my_request_declined}. */
+        MY_REQUESTS("myRequests", null, SOONEST_DUE, Section.MADE, Section.DECLINED);
+
+        private final String key;
+        private final String kind;
+        private final Comparator<Candidate> order;
+        private final List<Section> sections;
+
+        Part(String key, String kind, Comparator<Candidate> order, Section... sections) {
+            this.key = key;
+            this.kind = kind;
+            this.order = order;
+            this.sections = List.of(sections);
+        }
+
+        public String key() {
+            return key;
+        }
+
+        /** The part named {@code key}; a 400 naming the field {@code part} for any other. */
+        public static Part of(String key) {
+            return Stream.of(values()).filter(p -> p.key.equals(key)).findFirst()
+                    .orElseThrow(() -> ApiException.invalid("part",
+                            "one of requests, acknowledgements, mentions, myRequests"));
+        }
+    }
 
     private final RoomStore rooms;
     private final MembershipStore memberships;
@@ -79,18 +126,41 @@ public final class InboxHandler {
     public record Counts(int requests, int acknowledgements, int mentions, int myRequests, int total) {
     }
 
+    /** The overview: each part's first {@link #FIRST_PAGE} items; {@code counts} says how many each has. */
     public record Inbox(Counts counts, List<Item> requests, List<Item> acknowledgements, List<Item> mentions,
                         List<Item> myRequests) {
     }
 
+    /** One part, up to {@link #PART_LIMIT} items. */
+    public record PartItems(String part, int count, List<Item> items) {
+    }
+
     public Mono<Inbox> inbox(CareUser user) {
+        return read(user, List.of(Part.values()), FIRST_PAGE).map(shown -> {
+            int[] counts = shown.stream().mapToInt(Shown::count).toArray();
+            return new Inbox(new Counts(counts[0], counts[1], counts[2], counts[3], IntStream.of(counts).sum()),
+                    shown.get(0).items(), shown.get(1).items(), shown.get(2).items(), shown.get(3).items());
+        });
+    }
+
+    public Mono<PartItems> part(CareUser user, Part part) {
+        return read(user, List.of(part), PART_LIMIT)
+                .map(shown -> new PartItems(part.key(), shown.get(0).count(), shown.get(0).items()));
+    }
+
+    /** What a read shows of one part. */
+    private record Shown(int count, List<Item> items) {
+    }
+
+    private Mono<List<Shown>> read(CareUser user, List<Part> parts, int limit) {
         Instant now = clock.instant();
         return memberships.activeOf(user.id(), RoomHandler.MAX_ROOMS_PER_USER).map(Membership::roomId)
                 .collect(Collectors.toSet())
-                .flatMap(roomIds -> roomIds.isEmpty() ? Mono.just(empty()) : Mono.zip(
-                                inboxes.of(user.id(), roomIds).collectList(),
-                                reads.ofUser(user.id(), roomIds).collectMap(ReadReceipt::roomId, ReadReceipt::upToSeq))
-                        .flatMap(t -> new Reading(user.id(), t.getT2(), now).read(t.getT1())));
+                .flatMap(roomIds -> roomIds.isEmpty()
+                        ? Mono.just(parts.stream().map(p -> new Shown(0, List.<Item>of())).toList())
+                        : Mono.zip(inboxes.of(user.id(), roomIds).collectList(),
+                                        reads.ofUser(user.id(), roomIds).collectMap(ReadReceipt::roomId, ReadReceipt::upToSeq))
+                                .flatMap(t -> new Reading(user.id(), t.getT2(), now).read(t.getT1(), parts, limit)));
     }
 
     /** One entry of a section, waiting to be checked against its message. */
@@ -111,32 +181,17 @@ public final class InboxHandler {
             this.now = now;
         }
 
-        Mono<InboxHandler.Inbox> read(List<RoomInbox> inbox) {
-            Comparator<Candidate> soonestDue = Comparator.comparing((Candidate c) -> c.entry().dueAt())
-                    .thenComparing(Candidate::messageId);
-            Comparator<Candidate> newest = Comparator.comparing((Candidate c) -> c.entry().at())
-                    .thenComparing(Candidate::messageId).reversed();
-            List<Take> takes = List.of(
-                    new Take("request", candidates(inbox, Section.ASKED).sorted(soonestDue).toList()),
-                    new Take("acknowledgement", candidates(inbox, Section.ACKNOWLEDGE).sorted(newest).toList()),
-                    new Take("mention", candidates(inbox, Section.MENTIONS).sorted(newest).toList()),
-                    new Take(null, Stream.concat(candidates(inbox, Section.MADE), candidates(inbox, Section.DECLINED))
-                            .sorted(soonestDue).toList()));
+        Mono<List<Shown>> read(List<RoomInbox> inbox, List<Part> parts, int limit) {
+            List<Take> takes = parts.stream().map(p -> new Take(p, limit, p.sections.stream()
+                    .flatMap(s -> candidates(inbox, s)).sorted(p.order).toList())).toList();
             return fetch(takes).then(Mono.defer(() -> {
                 List<Message> shown = takes.stream().flatMap(k -> k.shown.stream()).toList();
                 Mono<Void> tidy = inboxes.file(obsolete.stream()
                         .map(c -> new InboxEntries.Filing(userId, c.roomId(), c.section(), c.messageId(), null)).toList());
                 return tidy.then(rooms.names(shown.stream().map(Message::roomId).toList()))
-                        .map(names -> {
-                            List<List<Item>> items = takes.stream().map(k -> k.items(names)).toList();
-                            int total = items.stream().mapToInt(List::size).sum();
-                            return new InboxHandler.Inbox(new Counts(items.get(0).size(), items.get(1).size(),
-                                    items.get(2).size(), items.get(3).size(), total),
-                                    items.get(0), items.get(1), items.get(2), items.get(3));
-                        });
+                        .map(names -> takes.stream().map(k -> new Shown(k.count(), k.items(names))).toList());
             }));
         }
-
         /** A section's entries worth fetching; the rest are left (not shown now) or gathered to take out. */
         private Stream<Candidate> candidates(List<RoomInbox> inbox, Section section) {
             List<Candidate> out = new ArrayList<>();
@@ -217,13 +272,15 @@ public final class InboxHandler {
         /** One section being filled: its candidates in order and the messages it shows. */
         private final class Take {
 
-            private final String kind;
+            private final Part part;
+            private final int limit;
             private final List<Candidate> candidates;
             private final List<Message> shown = new ArrayList<>();
             private int taken;
 
-            Take(String kind, List<Candidate> candidates) {
-                this.kind = kind;
+            Take(Part part, int limit, List<Candidate> candidates) {
+                this.part = part;
+                this.limit = limit;
                 this.candidates = candidates;
             }
 
@@ -232,14 +289,19 @@ public final class InboxHandler {
              * its {@code made} and {@code declined} entries cannot both hold.
              */
             List<Candidate> next() {
-                int end = Math.min(candidates.size(), taken + SECTION_LIMIT - shown.size());
+                int end = Math.min(candidates.size(), taken + limit - shown.size());
                 List<Candidate> out = candidates.subList(taken, end);
                 taken = end;
                 return out;
             }
 
+            /** The items shown and the entries not checked after them, up to {@link #PART_LIMIT}. */
+            int count() {
+                return Math.min(PART_LIMIT, shown.size() + candidates.size() - taken);
+            }
+
             List<Item> items(Map<String, String> names) {
-                return shown.stream().map(m -> item(kind != null ? kind
+                return shown.stream().map(m -> item(part.kind != null ? part.kind
                         : m.request().isOverdue(now) ? "my_request_overdue" : "my_request_declined", m, names, now))
                         .toList();
             }
@@ -251,7 +313,4 @@ public final class InboxHandler {
                 m.request() != null && m.request().isOverdue(now), MessageLinks.href(m));
     }
 
-    private static Inbox empty() {
-        return new Inbox(new Counts(0, 0, 0, 0, 0), List.of(), List.of(), List.of(), List.of());
-    }
 }

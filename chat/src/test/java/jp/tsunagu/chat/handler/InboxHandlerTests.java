@@ -150,11 +150,36 @@ class InboxHandlerTests {
             }
         }
 
+        InboxHandler.PartItems part = handler.part(new CareUser(NURSE, NURSE, Profession.NURSE, "f", "f", Set.of()),
+                InboxHandler.Part.REQUESTS).block(WAIT);
+
+        assertThat(ids(part.items())).containsExactlyElementsOf(live);
+        assertThat(part.count()).isEqualTo(40);
+        assertThat(projection(NURSE).asked()).hasSize(40);
+    }
+
+    @Test
+    void theOverviewShowsTheFirstPageOfEachPartAndCountsTheRest() {
+        List<String> asked = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            asked.add(messages.insert(request("page-" + i, CareRequest.State.OPEN, NOW.plus(Duration.ofMinutes(10 + i))))
+                    .block(WAIT).id());
+        }
+        // Stale entries among the first: skipped, taken out, and the page filled from the next ones.
+        for (String id : asked.subList(0, 3)) {
+            Message m = messages.findById(id).block(WAIT);
+            mongo.updateFirst(Query.query(where("_id").is(id)), new Update().set("request",
+                    m.request().moved(CareRequest.State.DONE, NURSE, NOW, null)), Message.class).block(WAIT);
+        }
+        messages.insert(urgent("page-urgent")).block(WAIT);
+
         InboxHandler.Inbox inbox = inbox(NURSE);
 
-        assertThat(ids(inbox.requests())).containsExactlyElementsOf(live);
-        assertThat(inbox.counts().requests()).isEqualTo(40);
-        assertThat(projection(NURSE).asked()).hasSize(40);
+        assertThat(ids(inbox.requests())).containsExactlyElementsOf(asked.subList(3, 3 + InboxHandler.FIRST_PAGE));
+        assertThat(inbox.counts().requests()).as("57 open, counted up to the limit").isEqualTo(InboxHandler.PART_LIMIT);
+        assertThat(inbox.counts().acknowledgements()).isEqualTo(1);
+        assertThat(inbox.counts().total()).isEqualTo(InboxHandler.PART_LIMIT + 2);
+        assertThat(projection(NURSE).asked()).hasSize(57);
     }
 
     @Test

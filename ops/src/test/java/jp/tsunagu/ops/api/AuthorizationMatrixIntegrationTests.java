@@ -504,6 +504,13 @@ class AuthorizationMatrixIntegrationTests extends IntegrationTestSupport {
                 .extracting(i -> path((Map<String, Object>) i, "message", "id"))
                 .matches(ids -> ids.contains(f.doctorRequestId()) == c.isMember(), "the request waits for its assignees only"))),
 
+        INBOX_PART((f, c) -> {
+            f.doctorRequestId();
+            return cl -> get(cl, "/api/v1/inbox/requests");
+        }, readOnly((f, c, r) -> assertThat((List<Object>) r.map().get("items"))
+                .extracting(i -> path((Map<String, Object>) i, "message", "id"))
+                .matches(ids -> ids.contains(f.doctorRequestId()) == c.isMember(), "the request waits for its assignees only"))),
+
         PIN((f, c) -> {
             String id = f.doctorMessageId();
             return cl -> send(cl, HttpMethod.PUT, "/api/v1/rooms/{r}/messages/{m}/pin", null, f.roomId(), id);

@@ -18,6 +18,7 @@ import jp.tsunagu.ops.api.ApiTestClient.Response;
 import jp.tsunagu.ops.support.IntegrationTestSupport;
 
 import static jp.tsunagu.ops.api.ApiTestClient.TIMEOUT;
+import static jp.tsunagu.ops.api.ApiTestClient.assertFieldProblem;
 import static jp.tsunagu.ops.api.ApiTestClient.assertProblem;
 import static jp.tsunagu.ops.api.ApiTestClient.delete;
 import static jp.tsunagu.ops.api.ApiTestClient.get;
@@ -68,6 +69,12 @@ class InboxIntegrationTests extends IntegrationTestSupport {
         assertThat(ids(after, "acknowledgements")).isEmpty();
         assertThat(ids(after, "mentions")).isEmpty();
         assertThat(((Map<String, Object>) after.get("counts")).get("total")).isEqualTo(1);
+
+        Response part = get(as(t.nurse()), "/api/v1/inbox/requests");
+        assertThat(part.status()).as("%s", part).isEqualTo(200);
+        assertThat(part.map()).containsEntry("part", "requests").containsEntry("count", 1);
+        assertThat(ids(part.map(), "items")).containsExactly(later);
+        assertFieldProblem(get(as(t.nurse()), "/api/v1/inbox/tasks"), 400, "part");
     }
 
     @Test
