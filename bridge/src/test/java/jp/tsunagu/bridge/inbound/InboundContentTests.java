@@ -107,7 +107,7 @@ class InboundContentTests {
     void wire() {
         mongo = fixture.freshDatabase();
         rooms = new MongoRoomStore(mongo);
-        memberships = new MongoMembershipStore(mongo);
+        memberships = new MongoMembershipStore(mongo, Clock.systemUTC());
         messages = new MongoMessageStore(mongo);
         links = new MongoLinkStore(mongo);
         ids = new BridgeIdStore(mongo);

@@ -87,7 +87,7 @@ class InboundPollerTests {
         links = new MongoLinkStore(mongo);
         ids = new BridgeIdStore(mongo);
         quarantine = new QuarantineStore(mongo);
-        ExternalMessageHandler handler = new ExternalMessageHandler(rooms, new MongoMembershipStore(mongo), messages,
+        ExternalMessageHandler handler = new ExternalMessageHandler(rooms, new MongoMembershipStore(mongo, Clock.systemUTC()), messages,
                 new RoomLinearizer(), events::add,
                 new HtmlSanitizer(), Clock.systemUTC());
         importer = new InboundImporter(handler, messages, ids, quarantine, Clock.systemUTC());

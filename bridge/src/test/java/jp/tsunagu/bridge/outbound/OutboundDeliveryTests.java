@@ -122,7 +122,7 @@ class OutboundDeliveryTests {
         deadLetters = new DeadLetterStore(mongo);
         QuarantineStore quarantine = new QuarantineStore(mongo);
         linearizer = new RoomLinearizer();
-        ExternalMessageHandler external = new ExternalMessageHandler(rooms, new jp.tsunagu.chat.room.MongoMembershipStore(mongo), messages, linearizer, events::add,
+        ExternalMessageHandler external = new ExternalMessageHandler(rooms, new jp.tsunagu.chat.room.MongoMembershipStore(mongo, Clock.systemUTC()), messages, linearizer, events::add,
                 new HtmlSanitizer(), clock);
         InboundImporter importer = new InboundImporter(external, messages, ids, quarantine, clock);
         ConnectorRegistry registry = new ConnectorRegistry(List.of(connector));

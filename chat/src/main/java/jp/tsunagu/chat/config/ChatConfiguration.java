@@ -121,8 +121,14 @@ public class ChatConfiguration {
     }
 
     @Bean
-    MembershipStore membershipStore(ReactiveMongoTemplate mongo) {
-        return new MongoMembershipStore(mongo);
+    MongoMembershipStore membershipStore(ReactiveMongoTemplate mongo, Clock clock) {
+        return new MongoMembershipStore(mongo, clock);
+    }
+
+    /** Like {@link #inboxBackfill}: "my rooms" of an upgraded server are answered only once its memberships are filed. */
+    @Bean
+    org.springframework.beans.factory.InitializingBean userRoomsBackfill(MongoMembershipStore memberships) {
+        return () -> memberships.backfill().block();
     }
 
     @Bean

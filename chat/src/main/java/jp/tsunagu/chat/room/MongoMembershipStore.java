@@ -1,8 +1,20 @@
 package jp.tsunagu.chat.room;
 
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import org.bson.Document;
 import org.springframework.data.domain.Sort;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
+import org.springframework.data.mongodb.core.query.Criteria;
 import org.springframework.data.mongodb.core.query.Query;
+import org.springframework.data.mongodb.core.query.Update;
 
 import com.mongodb.client.model.Filters;
 
@@ -11,13 +23,30 @@ import reactor.core.publisher.Mono;
 
 import static org.springframework.data.mongodb.core.query.Criteria.where;
 
-/** {@link MembershipStore} on MongoDB, one document per (room, user). */
+/**
+ * {@link MembershipStore} on MongoDB, one document per (room, user), and a per-user list of the rooms they may be
+ * in ({@value #USER_ROOMS}: {@code _id} the user, {@code rooms} room id → when it was filed).
+ *
+ * <p>The list exists because the embedded server answers only {@code _id} conditions from an index: "my rooms"
+ * (the room list, the inbox, requests, pins, the timeline) scanned every membership of the database on every
+ * call, most of an inbox read's work (docs/BENCHMARKS.md, inbox). With it, {@link #activeOf} is two reads by
+ * {@code _id}. Like the inbox projection it is a <em>superset</em>: a room is filed before the membership is
+ * saved active, so a crash can leave an extra room but never hide one; it is never taken out on leaving (a
+ * removal landing after a re-join on another node would hide the room), only by a reader that finds no active
+ * membership behind an entry older than any write in flight, and only if the entry is still the one it read.
+ */
 public final class MongoMembershipStore implements MembershipStore {
 
-    private final ReactiveMongoTemplate mongo;
+    static final String USER_ROOMS = "user_rooms";
+    /** As for the inbox: a membership write between its filing and its landing takes milliseconds, not a minute. */
+    static final Duration IN_FLIGHT = Duration.ofMinutes(1);
 
-    public MongoMembershipStore(ReactiveMongoTemplate mongo) {
+    private final ReactiveMongoTemplate mongo;
+    private final Clock clock;
+
+    public MongoMembershipStore(ReactiveMongoTemplate mongo, Clock clock) {
         this.mongo = mongo;
+        this.clock = clock;
     }
 
     @Override
@@ -39,7 +68,16 @@ public final class MongoMembershipStore implements MembershipStore {
 
     @Override
     public Mono<Membership> save(Membership membership) {
-        return mongo.save(membership);
+        Mono<?> filed = membership.active() ? file(membership.userId(), List.of(membership.roomId())) : Mono.empty();
+        return filed.then(mongo.save(membership));
+    }
+
+    /** Files the rooms in the user's list (idempotent; an entry filed again is fresh again). */
+    Mono<Void> file(String userId, Collection<String> roomIds) {
+        Update update = new Update();
+        Date now = Date.from(clock.instant());
+        roomIds.forEach(r -> update.set("rooms." + r, now));
+        return mongo.upsert(Query.query(where("_id").is(userId)), update, USER_ROOMS).then();
     }
 
     @Override
@@ -50,7 +88,47 @@ public final class MongoMembershipStore implements MembershipStore {
 
     @Override
     public Flux<Membership> activeOf(String userId, int limit) {
-        return mongo.find(Query.query(where("userId").is(userId).and("active").is(true)).limit(limit), Membership.class);
+        return mongo.findById(userId, Document.class, USER_ROOMS)
+                .map(d -> d.get("rooms", Document.class))
+                .flatMapMany(filed -> mongo.find(Query.query(where("_id").in(filed.keySet().stream()
+                                        .map(r -> Membership.idOf(r, userId)).toList())), Membership.class)
+                        .collectList()
+                        .flatMapMany(found -> tidy(userId, filed, found).thenMany(Flux.fromIterable(found))))
+                .filter(Membership::active)
+                .take(limit);
+    }
+
+    /** Takes out the entries with no active membership behind them, unless a write may still be in flight. */
+    private Mono<Void> tidy(String userId, Document filed, List<Membership> found) {
+        Set<String> active = found.stream().filter(Membership::active).map(Membership::roomId).collect(Collectors.toSet());
+        Date settled = Date.from(clock.instant().minus(IN_FLIGHT));
+        Criteria unchanged = where("_id").is(userId);
+        Update update = new Update();
+        int stale = 0;
+        for (Map.Entry<String, Object> e : filed.entrySet()) {
+            if (!active.contains(e.getKey()) && e.getValue() instanceof Date at && at.before(settled)) {
+                unchanged = unchanged.and("rooms." + e.getKey()).is(at);
+                update.unset("rooms." + e.getKey());
+                stale++;
+            }
+        }
+        return stale == 0 ? Mono.empty() : mongo.updateFirst(Query.query(unchanged), update, USER_ROOMS).then();
+    }
+
+    /**
+     * Files every active membership stored before the list existed, once ({@code migrations/user-rooms-1});
+     * emits how many memberships it filed. Several nodes doing it at once file the same.
+     */
+    public Mono<Long> backfill() {
+        Query done = Query.query(where("_id").is("user-rooms-1"));
+        return mongo.exists(done, "migrations").flatMap(exists -> exists ? Mono.just(0L)
+                : mongo.find(Query.query(where("active").is(true)), Membership.class)
+                        .groupBy(Membership::userId)
+                        .flatMap(byUser -> byUser.map(Membership::roomId).collectList()
+                                .flatMap(rooms -> file(byUser.key(), rooms).thenReturn((long) rooms.size())), 4)
+                        .reduce(0L, Long::sum)
+                        .flatMap(n -> mongo.upsert(done, new Update().set("at", clock.instant()).set("memberships", n),
+                                "migrations").thenReturn(n)));
     }
 
     @Override

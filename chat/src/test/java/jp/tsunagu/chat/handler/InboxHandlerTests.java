@@ -79,7 +79,7 @@ class InboxHandlerTests {
         clock = new MovableClock(NOW);
         inboxes = new MongoInboxStore(mongo);
         messages = new MongoMessageStore(mongo, inboxes, clock);
-        memberships = new MongoMembershipStore(mongo);
+        memberships = new MongoMembershipStore(mongo, clock);
         reads = new MongoReadStore(mongo);
         handler = new InboxHandler(new MongoRoomStore(mongo), memberships, messages, inboxes, reads, clock);
         for (String u : List.of(NURSE, MANAGER)) {

@@ -11,6 +11,7 @@ import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 import jp.tsunagu.chat.consent.ConsentHandler;
 import jp.tsunagu.chat.consent.ExcerptHandler;
 import jp.tsunagu.chat.message.MessageStore;
+import jp.tsunagu.chat.room.MembershipStore;
 import jp.tsunagu.connectors.support.HtmlSanitizer;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -20,10 +21,11 @@ import tools.jackson.databind.json.JsonMapper;
 public class DemoDataConfiguration {
 
     @Bean
-    DemoDataLoader demoDataLoader(ReactiveMongoTemplate mongo, MessageStore messages, HtmlSanitizer sanitizer, Clock clock,
+    DemoDataLoader demoDataLoader(ReactiveMongoTemplate mongo, MessageStore messages, MembershipStore memberships,
+                                  HtmlSanitizer sanitizer, Clock clock,
                                   JsonMapper json, Environment environment, ConsentHandler consent,
                                   ExcerptHandler excerpts) {
-        return new DemoDataLoader(mongo, messages, sanitizer, clock, json,
+        return new DemoDataLoader(mongo, messages, memberships, sanitizer, clock, json,
                 environment.getProperty("tsunagu.demo.data.enabled", Boolean.class, true), consent, excerpts);
     }
 }

@@ -43,6 +43,7 @@ import jp.tsunagu.chat.room.DirectoryUser;
 import jp.tsunagu.chat.room.LastMessage;
 import jp.tsunagu.chat.room.MemberRole;
 import jp.tsunagu.chat.room.Membership;
+import jp.tsunagu.chat.room.MembershipStore;
 import jp.tsunagu.chat.room.Resident;
 import jp.tsunagu.chat.room.RoomKind;
 import jp.tsunagu.connectors.support.HtmlSanitizer;
@@ -66,16 +67,19 @@ public final class DemoDataLoader implements ApplicationRunner, org.springframew
 
     private final ReactiveMongoTemplate mongo;
     private final MessageStore messages;
+    private final MembershipStore memberships;
     private final HtmlSanitizer sanitizer;
     private final Clock clock;
     private final boolean seed;
     private final DemoData data;
     private final DemoConsentSeeder consent;
 
-    public DemoDataLoader(ReactiveMongoTemplate mongo, MessageStore messages, HtmlSanitizer sanitizer, Clock clock,
+    public DemoDataLoader(ReactiveMongoTemplate mongo, MessageStore messages, MembershipStore memberships,
+                          HtmlSanitizer sanitizer, Clock clock,
                           JsonMapper json, boolean seed, ConsentHandler consentHandler, ExcerptHandler excerptHandler) {
         this.mongo = mongo;
         this.messages = messages;
+        this.memberships = memberships;
         this.sanitizer = sanitizer;
         this.clock = clock;
         this.seed = seed;
@@ -203,9 +207,10 @@ public final class DemoDataLoader implements ApplicationRunner, org.springframew
         CareRoom careRoom = new CareRoom(roomId, RoomKind.valueOf(room.kind().toUpperCase(Locale.ROOT)), room.name(),
                 resident, false, null, null, joined, room.members().get(0).userId(), seq, 0, lastMessage,
                 last == null ? joined : last.createdAt(), directKey, List.of());
-        // Messages through their store, which files them in people's inboxes.
+        // Messages and memberships through their stores, which file them in people's inboxes and lists of rooms.
         mongo.insert(careRoom).thenMany(Flux.fromIterable(docs)
-                .concatMap(doc -> doc instanceof Message m ? messages.insert(m) : mongo.insert(doc))).then().block();
+                .concatMap(doc -> doc instanceof Message m ? messages.insert(m)
+                        : doc instanceof Membership ms ? memberships.save(ms) : mongo.insert(doc))).then().block();
     }
 
     private static Message.Mentions mentions(DemoData.Mentions m) {
