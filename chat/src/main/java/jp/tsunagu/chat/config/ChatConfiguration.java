@@ -52,6 +52,7 @@ import jp.tsunagu.chat.message.MongoInboxStore;
 import jp.tsunagu.chat.message.MongoBookmarkStore;
 import jp.tsunagu.chat.message.MongoMessageStore;
 import jp.tsunagu.chat.message.MongoReadStore;
+import jp.tsunagu.chat.message.NotificationQueue;
 import jp.tsunagu.chat.message.ReadStore;
 import jp.tsunagu.chat.realtime.InboxFeed;
 import jp.tsunagu.chat.realtime.MongoRoomEventLog;
@@ -84,7 +85,7 @@ import tools.jackson.databind.type.LogicalType;
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties({ChatProperties.class, ClaimNames.class, RetentionProperties.class, EventLogProperties.class,
         UrgentProperties.class})
-@Import({SecurityConfiguration.class, OpenApiConfiguration.class, ConsentConfiguration.class})
+@Import({SecurityConfiguration.class, OpenApiConfiguration.class, ConsentConfiguration.class, NotifyConfiguration.class})
 public class ChatConfiguration {
 
     /** Index creation and opening the change stream at start-up; a database not answering by then is down. */
@@ -148,13 +149,13 @@ public class ChatConfiguration {
     }
 
     @Bean
-    MessageStore messageStore(ReactiveMongoTemplate mongo, InboxStore inboxes, Clock clock) {
-        return new MongoMessageStore(mongo, inboxes, clock);
+    MessageStore messageStore(ReactiveMongoTemplate mongo, InboxStore inboxes, NotificationQueue notifications, Clock clock) {
+        return new MongoMessageStore(mongo, inboxes, notifications, clock);
     }
 
     @Bean
-    ReadStore readStore(ReactiveMongoTemplate mongo) {
-        return new MongoReadStore(mongo);
+    ReadStore readStore(ReactiveMongoTemplate mongo, NotificationQueue notifications) {
+        return new MongoReadStore(mongo, notifications);
     }
 
     @Bean
@@ -272,7 +273,7 @@ public class ChatConfiguration {
      * Lease time of those jobs: a node that dies hands them over within 30 s, which delays an escalation due
      * meanwhile by at most that, small beside its 15-minute interval.
      */
-    static final Duration JOB_LEASE = Duration.ofSeconds(30);
+    public static final Duration JOB_LEASE = Duration.ofSeconds(30);
 
     @Bean(destroyMethod = "close")
     UrgentEscalator urgentEscalator(MessageStore messages, RoomStore rooms, MembershipStore memberships,
@@ -351,8 +352,10 @@ public class ChatConfiguration {
 
     @Bean
     RoomWebSocketHandler roomWebSocketHandler(CurrentUser currentUser, StreamHandler streams, InboxFeed inbox,
+                                              jp.tsunagu.chat.handler.NotificationHandler notifications,
                                               JsonMapper json, ChatProperties properties) {
-        return new RoomWebSocketHandler(currentUser, streams, inbox, json, properties.heartbeat(), properties.sendQueue());
+        return new RoomWebSocketHandler(currentUser, streams, inbox, notifications, json, properties.heartbeat(),
+                properties.sendQueue());
     }
 
     @Bean

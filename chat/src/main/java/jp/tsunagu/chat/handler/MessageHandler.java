@@ -204,14 +204,14 @@ public final class MessageHandler {
                             mentions, t.getT3(), t.getT2(), Map.of(), List.of(), now, null, null, requestHash, null,
                             pendingDeliveries(taken.bridges(), now), null, excerpt, t.getT4().orElse(null),
                             acknowledgement);
-                    return insertCreated(m);
+                    return insertCreated(m, taken.audience());
                 }))
                 .map(view -> new Posted(view, false));
     }
 
-    /** Stores a new message on the room's turn, makes it the room's preview and tells the room. */
-    private Mono<MessageView> insertCreated(Message m) {
-        return messages.insert(m)
+    /** Stores a new message on the room's turn, makes it the room's preview and tells the room and whoever wants to hear. */
+    private Mono<MessageView> insertCreated(Message m, jp.tsunagu.chat.room.NotifyAudience audience) {
+        return messages.insert(m, audience)
                 .flatMap(stored -> rooms.recordLastMessage(stored.roomId(), lastMessage(stored)).thenReturn(stored))
                 .map(stored -> publish("message.created", stored));
     }
@@ -276,7 +276,7 @@ public final class MessageHandler {
                                     SERVICE_AUTHOR, text, null, null, null, Priority.URGENT, mentions, mentioned,
                                     List.of(), Map.of(), List.of(), now, null, null, Ids.derived(text), null,
                                     pendingDeliveries(taken.bridges(), now));
-                            return insertCreated(m);
+                            return insertCreated(m, taken.audience());
                         })))))
                 .onErrorResume(DuplicateKeyException.class, e -> messages.findById(id).map(MessageView::of));
     }

@@ -73,18 +73,25 @@ final class RequestAssignees {
         return new CareRequest.Assignees(List.copyOf(userIds), List.copyOf(professionCodes), List.copyOf(facilityIds));
     }
 
-    /** ISO-8601 with an offset, or a local date-time read as Japan time (where every user of the service is). */
     static Instant dueAt(String value) {
         if (value == null || value.isBlank()) {
             throw ApiException.invalid("request.dueAt", "is required (ISO-8601, e.g. 2026-12-05T17:00+09:00)");
         }
+        return japanTime("request.dueAt", value);
+    }
+
+    /**
+     * ISO-8601 with an offset, or a local date-time read as Japan time (where every user of the service is); 400
+     * naming {@code field} otherwise.
+     */
+    static Instant japanTime(String field, String value) {
         try {
             return OffsetDateTime.parse(value.strip()).toInstant();
         } catch (DateTimeException withoutOffset) {
             try {
                 return LocalDateTime.parse(value.strip()).atZone(RecordReader.JAPAN).toInstant();
             } catch (DateTimeException e) {
-                throw ApiException.invalid("request.dueAt", "must be an ISO-8601 date-time, e.g. 2026-12-05T17:00+09:00");
+                throw ApiException.invalid(field, "must be an ISO-8601 date-time, e.g. 2026-12-05T17:00+09:00");
             }
         }
     }

@@ -10,7 +10,14 @@ import reactor.core.publisher.Mono;
 public interface MessageStore {
 
     /** Inserts; fails with {@code DuplicateKeyException} if the id (derived from an idempotency key) exists. */
+    /** Stores a new message nobody is to be notified of (seeded history, tests). */
     Mono<Message> insert(Message message);
+
+    /**
+     * Stores a new message and enqueues the notifications it gives, with the room's levels as read when its
+     * number was taken.
+     */
+    Mono<Message> insert(Message message, jp.tsunagu.chat.room.NotifyAudience audience);
 
     Mono<Message> findById(String id);
 

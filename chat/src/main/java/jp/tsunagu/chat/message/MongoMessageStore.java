@@ -12,6 +12,7 @@ import org.springframework.data.mongodb.core.query.Criteria;
 import org.springframework.data.mongodb.core.query.Query;
 import org.springframework.data.mongodb.core.query.Update;
 
+import jp.tsunagu.chat.room.NotifyAudience;
 import jp.tsunagu.chat.support.Cursor;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -29,6 +30,7 @@ public final class MongoMessageStore implements MessageStore {
 
     private final ReactiveMongoTemplate mongo;
     private final InboxStore inboxes;
+    private final NotificationQueue notifications;
     private final Clock clock;
 
     public MongoMessageStore(ReactiveMongoTemplate mongo) {
@@ -36,16 +38,30 @@ public final class MongoMessageStore implements MessageStore {
     }
 
     public MongoMessageStore(ReactiveMongoTemplate mongo, InboxStore inboxes, Clock clock) {
+        this(mongo, inboxes, NotificationQueue.NONE, clock);
+    }
+
+    public MongoMessageStore(ReactiveMongoTemplate mongo, InboxStore inboxes, NotificationQueue notifications,
+                             Clock clock) {
         this.mongo = mongo;
         this.inboxes = inboxes;
+        this.notifications = notifications;
         this.clock = clock;
     }
 
     @Override
     public Mono<Message> insert(Message message) {
-        // Filed first: a crash between the two leaves an entry whose message is missing (skipped when read),
-        // never a message missing from an inbox. A retried insert files the same entries again.
-        return inboxes.file(InboxEntries.of(message, clock.instant())).then(mongo.insert(message));
+        return insert(message, null);
+    }
+
+    @Override
+    public Mono<Message> insert(Message message, NotifyAudience audience) {
+        // Filed and enqueued first, side by side: a crash before the insert leaves entries and notifications
+        // whose message is missing (skipped when read, dropped when sent), never a message missing from an inbox
+        // or heard of by nobody. A retried insert files and enqueues the same ids again.
+        return Mono.zip(inboxes.file(InboxEntries.of(message, clock.instant())).thenReturn(true),
+                        notifications.newMessage(message, audience))
+                .flatMap(ahead -> mongo.insert(message).doOnNext(ahead.getT2()::landed));
     }
 
     /** After a write that may have settled entries (a request finished, an acknowledgement, a deletion). */
@@ -134,8 +150,15 @@ public final class MongoMessageStore implements MessageStore {
         }
         Mono<Void> ahead = act.request() == null ? Mono.empty()
                 : inboxes.file(InboxEntries.ofRequest(act.message(), act.request(), clock.instant()));
+        // A request added to a message tells its assignees; a move of an existing one does not.
+        Mono<NotificationQueue.Landing> told = act.request() == null || act.requestFrom() != null
+                ? Mono.just(NotificationQueue.Landing.NONE)
+                : notifications.requestAdded(act.message(), act.request());
         boolean settles = act.request() != null || act.ack() != null;
-        return ahead.then(mongo.findAndModify(Query.query(c), u, RETURN_NEW, Message.class))
+        Query condition = Query.query(c);
+        return Mono.zip(ahead.thenReturn(true), told)
+                .flatMap(t -> mongo.findAndModify(condition, u, RETURN_NEW, Message.class)
+                        .doOnNext(t.getT2()::landed))
                 .flatMap(m -> settles ? settle(m) : Mono.just(m));
     }
 
@@ -151,8 +174,12 @@ public final class MongoMessageStore implements MessageStore {
         }
         Mono<Void> ahead = escalation.added() == null ? Mono.empty()
                 : inboxes.file(List.of(InboxEntries.acknowledger(m, escalation.added(), clock.instant())));
-        return ahead.then(mongo.findAndModify(Query.query(where("_id").is(id).and("deleted").is(null)
-                .and("acknowledgement.step").is(fromStep)), u, RETURN_NEW, Message.class));
+        Mono<NotificationQueue.Landing> told = escalation.added() == null ? Mono.just(NotificationQueue.Landing.NONE)
+                : notifications.acknowledgerAdded(m, escalation.added());
+        return Mono.zip(ahead.thenReturn(true), told)
+                .flatMap(t -> mongo.findAndModify(Query.query(where("_id").is(id).and("deleted").is(null)
+                        .and("acknowledgement.step").is(fromStep)), u, RETURN_NEW, Message.class)
+                        .doOnNext(t.getT2()::landed));
     }
 
     @Override

@@ -14,9 +14,16 @@ import static org.springframework.data.mongodb.core.query.Criteria.where;
 public final class MongoReadStore implements ReadStore {
 
     private final ReactiveMongoTemplate mongo;
+    private final NotificationQueue notifications;
 
     public MongoReadStore(ReactiveMongoTemplate mongo) {
+        this(mongo, NotificationQueue.NONE);
+    }
+
+    /** @param notifications told of each read, so the person's other devices close what they show of the room */
+    public MongoReadStore(ReactiveMongoTemplate mongo, NotificationQueue notifications) {
         this.mongo = mongo;
+        this.notifications = notifications;
     }
 
     @Override
@@ -33,7 +40,7 @@ public final class MongoReadStore implements ReadStore {
 
     @Override
     public Mono<ReadReceipt> save(ReadReceipt receipt) {
-        return mongo.save(receipt);
+        return mongo.save(receipt).doOnNext(r -> notifications.read(r.userId(), r.roomId(), r.upToSeq()));
     }
 
     @Override

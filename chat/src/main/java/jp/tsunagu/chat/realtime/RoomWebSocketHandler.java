@@ -1,6 +1,7 @@
 package jp.tsunagu.chat.realtime;
 
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -8,6 +9,7 @@ import org.springframework.web.reactive.socket.WebSocketHandler;
 import org.springframework.web.reactive.socket.WebSocketMessage;
 import org.springframework.web.reactive.socket.WebSocketSession;
 
+import jp.tsunagu.chat.handler.NotificationHandler;
 import jp.tsunagu.chat.identity.CareUser;
 import jp.tsunagu.chat.identity.CurrentUser;
 import jp.tsunagu.chat.support.ApiException;
@@ -20,7 +22,9 @@ import tools.jackson.databind.json.JsonMapper;
  * The WebSocket endpoint {@code /api/v1/ws}: one connection per device, following any number of rooms.
  *
  * <p>Client frames: {@code {"type":"subscribe","roomId":"…","after":123}}, {@code {"type":"unsubscribe",
- * "roomId":"…"}}, {@code {"type":"ping"}}, {@code {"type":"subscribe_inbox"}} (the user-level "my actions" hints, {@link InboxFeed}).
+ * "roomId":"…"}}, {@code {"type":"ping"}}, {@code {"type":"subscribe_inbox"}} (the user-level "my actions" hints, {@link InboxFeed}),
+ * {@code {"type":"viewing","device":"…","roomId":"…"}} (this device shows that room now, {@code roomId} null: none;
+ * said again about every minute while it holds, so no notification of the room is pushed to the device).
  * Server frames: the room events of {@link RoomEvent}, plus
  * {@code subscribed}, {@code resync}, {@code heartbeat}, {@code pong} and {@code error} (with the room id and
  * an HTTP-like status, e.g. 404 for a room the user is not in).
@@ -34,13 +38,16 @@ public final class RoomWebSocketHandler implements WebSocketHandler {
     private final CurrentUser currentUser;
     private final StreamHandler streams;
     private final InboxFeed inbox;
+    private final NotificationHandler notifications;
     private final JsonMapper json;
     private final Flux<StreamConnection.Frame> heartbeat;
     private final int queueCapacity;
 
-    public RoomWebSocketHandler(CurrentUser currentUser, StreamHandler streams, InboxFeed inbox, JsonMapper json, Duration heartbeatEvery,
+    public RoomWebSocketHandler(CurrentUser currentUser, StreamHandler streams, InboxFeed inbox,
+                                NotificationHandler notifications, JsonMapper json, Duration heartbeatEvery,
                                 int queueCapacity) {
         this.inbox = inbox;
+        this.notifications = notifications;
         this.currentUser = currentUser;
         this.streams = streams;
         this.json = json;
@@ -61,9 +68,11 @@ public final class RoomWebSocketHandler implements WebSocketHandler {
 
     private Mono<Void> run(WebSocketSession session, CareUser user) {
         StreamConnection connection = new StreamConnection(user.id(), queueCapacity, false);
+        // The device this connection said it is, so its "viewing" ends with the connection.
+        AtomicReference<String> device = new AtomicReference<>();
         streams.opened();
         Mono<Void> inbound = session.receive()
-                .concatMap(message -> command(user, connection, message))
+                .concatMap(message -> command(user, connection, device, message))
                 .then();
         Mono<Void> outbound = session.send(connection.frames(heartbeat).map(frame -> session.textMessage(frame.json())));
         return Mono.firstWithSignal(inbound, outbound)
@@ -72,11 +81,17 @@ public final class RoomWebSocketHandler implements WebSocketHandler {
                     connection.close(null);
                     inbox.unsubscribe(connection);
                     streams.detach(connection);
+                    String shown = device.get();
+                    if (shown != null) {
+                        notifications.viewing(user, shown, null).subscribe(ok -> { },
+                                e -> log.debug("viewing of device {} not cleared: {}", shown, e.toString()));
+                    }
                 })
                 .then(Mono.defer(session::close));
     }
 
-    private Mono<Void> command(CareUser user, StreamConnection connection, WebSocketMessage message) {
+    private Mono<Void> command(CareUser user, StreamConnection connection, AtomicReference<String> device,
+                               WebSocketMessage message) {
         String text = message.getPayloadAsText();
         if (text.length() > MAX_CLIENT_FRAME) {
             return error(connection, null, 413, "frame too large");
@@ -107,6 +122,17 @@ public final class RoomWebSocketHandler implements WebSocketHandler {
             case "subscribe_inbox" -> {
                 inbox.subscribe(user, connection);
                 yield Mono.empty();
+            }
+            case "viewing" -> {
+                String deviceId = node.path("device").isString() ? node.path("device").asString() : null;
+                yield Mono.defer(() -> notifications.viewing(user, deviceId, roomId))
+                        .doOnNext(mine -> {
+                            if (mine) {
+                                device.set(deviceId);
+                            }
+                        })
+                        .then()
+                        .onErrorResume(ApiException.class, e -> error(connection, roomId, e.status().value(), e.getMessage()));
             }
             case "ping" -> {
                 connection.offer(StreamConnection.Frame.control("{\"type\":\"pong\"}"));

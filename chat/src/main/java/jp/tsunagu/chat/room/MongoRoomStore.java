@@ -85,8 +85,59 @@ public final class MongoRoomStore implements RoomStore {
                 .flatMap(c -> Mono.from(c.findOneAndUpdate(
                         new Document("_id", mongoId(roomId)).append("archived", new Document("$ne", true)),
                         Updates.inc("seq", 1L), SEQ_AND_BRIDGES)))
-                .map(d -> new SeqTaken(((Number) d.get("seq")).longValue(), d.getList("bridges", String.class, List.of())))
+                .map(d -> new SeqTaken(((Number) d.get("seq")).longValue(), d.getList("bridges", String.class, List.of()),
+                        audienceOf(d)))
                 .doOnNext(taken -> seqTaken.accept(roomId, taken.seq()));
+    }
+
+    @Override
+    public Mono<NotifyAudience> audience(String roomId) {
+        return mongo.getCollection(mongo.getCollectionName(CareRoom.class))
+                .flatMap(c -> Mono.from(c.find(new Document("_id", mongoId(roomId))).projection(AUDIENCE).first()))
+                .map(MongoRoomStore::audienceOf);
+    }
+
+    @Override
+    public Mono<java.util.Map<String, NotifyAudience>> audiences(Collection<String> roomIds) {
+        if (roomIds.isEmpty()) {
+            return Mono.just(java.util.Map.of());
+        }
+        // _id alone, as for names(): the only condition the embedded server answers from an index.
+        return mongo.getCollection(mongo.getCollectionName(CareRoom.class))
+                .flatMapMany(c -> c.find(new Document("_id", new Document("$in",
+                        roomIds.stream().distinct().map(MongoRoomStore::mongoId).toList()))).projection(AUDIENCE))
+                .collectMap(d -> d.get("_id").toString(), MongoRoomStore::audienceOf);
+    }
+
+    @Override
+    public Mono<NotifyAudience> setNotifyLevel(String roomId, String userId, NotifyLevel level) {
+        String field = NOTIFY + "." + userId;
+        Bson update = level == null ? Updates.unset(field) : Updates.set(field, level.name());
+        return mongo.getCollection(mongo.getCollectionName(CareRoom.class))
+                .flatMap(c -> Mono.from(c.findOneAndUpdate(new Document("_id", mongoId(roomId)), update,
+                        new FindOneAndUpdateOptions().returnDocument(ReturnDocument.AFTER).projection(AUDIENCE))))
+                .map(MongoRoomStore::audienceOf);
+    }
+
+    /**
+     * The room document's {@code notify} field (user id → level), kept outside {@link CareRoom}: it is each
+     * member's own setting, not the room's state, and no room view shows it. Rooms are only ever changed field by
+     * field, so writing a {@code CareRoom} never drops it.
+     */
+    static final String NOTIFY = "notify";
+
+    private static final Bson AUDIENCE = Projections.include("kind", "directKey", NOTIFY);
+
+    private static NotifyAudience audienceOf(Document d) {
+        RoomKind kind = d.getString("kind") == null ? RoomKind.GROUP : RoomKind.valueOf(d.getString("kind"));
+        String directKey = d.getString("directKey");
+        List<String> direct = directKey == null ? List.of() : List.of(directKey.split("\\|", 2));
+        java.util.Map<String, NotifyLevel> chosen = new java.util.HashMap<>();
+        Document notify = d.get(NOTIFY, Document.class);
+        if (notify != null) {
+            notify.forEach((user, level) -> NotifyLevel.parse(String.valueOf(level)).ifPresent(l -> chosen.put(user, l)));
+        }
+        return new NotifyAudience(kind, direct, chosen);
     }
 
     // Filters keep _id at the top level ({_id: …, other: …}), as Spring Data writes them: the embedded
@@ -98,7 +149,7 @@ public final class MongoRoomStore implements RoomStore {
     }
 
     private static final FindOneAndUpdateOptions SEQ_AND_BRIDGES = new FindOneAndUpdateOptions()
-            .returnDocument(ReturnDocument.AFTER).projection(Projections.include("seq", "bridges"));
+            .returnDocument(ReturnDocument.AFTER).projection(Projections.include("seq", "bridges", "kind", "directKey", NOTIFY));
 
     @Override
     public Mono<CareRoom> markArchived(String roomId, String by, Instant at, long seq) {

@@ -30,9 +30,24 @@ public interface RoomStore {
      */
     Mono<SeqTaken> nextSeqIfWritable(String roomId);
 
-    /** A sequence number taken for a write, with the room's bridges at that moment. */
-    record SeqTaken(long seq, java.util.List<String> bridges) {
+    /**
+     * A sequence number taken for a write, with the room's bridges and notification levels at that moment (a new
+     * message starts pending for each bridge, and its notifications are enqueued with it).
+     */
+    record SeqTaken(long seq, java.util.List<String> bridges, NotifyAudience audience) {
     }
+
+    /** Who in the room chose which notification level; empty if no such room. */
+    Mono<NotifyAudience> audience(String roomId);
+
+    /** As {@link #audience} for the rooms with these ids that exist, by id, in one query. */
+    Mono<java.util.Map<String, NotifyAudience>> audiences(Collection<String> roomIds);
+
+    /**
+     * Sets the person's notification level in the room ({@code null}: back to the room's default). Not a room
+     * change: nobody else sees it and no sequence number is taken. Empty if no such room.
+     */
+    Mono<NotifyAudience> setNotifyLevel(String roomId, String userId, NotifyLevel level);
 
     Mono<CareRoom> markArchived(String roomId, String by, Instant at, long seq);
 

@@ -79,7 +79,8 @@ final class ApiTestClient {
             assertThat(room.status()).as("snapshot %s", room).isEqualTo(200);
             assertThat(messages.status()).as("snapshot %s", messages).isEqualTo(200);
             Map<String, Long> counts = new LinkedHashMap<>();
-            for (String collection : List.of("rooms", "memberships", "messages", "reads", "attachments", "files.files")) {
+            for (String collection : List.of("rooms", "memberships", "messages", "reads", "attachments", "files.files",
+                    "notify_profiles")) {
                 counts.put(collection.equals("files.files") ? "files" : collection,
                         mongo.count(new Query(), collection).block(TIMEOUT));
             }

@@ -142,6 +142,15 @@ class AuthorizationMatrixIntegrationTests extends IntegrationTestSupport {
                 row(Endpoint.PINS,                        200,  200,   404,     200,    200,   401,    401),
                 row(Endpoint.BOOKMARK,                    204,  204,   404,     204,    204,   401,    401),
                 row(Endpoint.BOOKMARKS,                   200,  200,   200,     200,    200,   401,    401),
+                row(Endpoint.VAPID_KEY,                   200,  200,   200,     200,    200,   401,    401),
+                row(Endpoint.SUBSCRIBE_DEVICE,            201,  201,   201,     201,    201,   401,    401),
+                row(Endpoint.LIST_DEVICES,                200,  200,   200,     200,    200,   401,    401),
+                row(Endpoint.UNSUBSCRIBE_OWN_DEVICE,      204,  204,   204,     204,    204,   401,    401),
+                row(Endpoint.UNSUBSCRIBE_OTHERS_DEVICE,   404,  404,   404,     404,    404,   401,    401),
+                row(Endpoint.NOTIFICATION_SETTINGS,       200,  200,   200,     200,    200,   401,    401),
+                row(Endpoint.SET_NOTIFICATION_SETTINGS,   200,  200,   200,     200,    200,   401,    401),
+                row(Endpoint.ROOM_NOTIFY_LEVEL,           200,  200,   404,     200,    200,   401,    401),
+                row(Endpoint.SET_ROOM_NOTIFY_LEVEL,       200,  200,   404,     200,    200,   401,    401),
                 row(Endpoint.UPLOAD,                      201,  201,   404,     201,    201,   401,    401),
                 row(Endpoint.DOWNLOAD,                    200,  200,   404,     200,    200,   401,    401),
                 row(Endpoint.THUMBNAIL,                   200,  200,   404,     200,    200,   401,    401),
@@ -526,6 +535,51 @@ class AuthorizationMatrixIntegrationTests extends IntegrationTestSupport {
 
         BOOKMARKS((f, c) -> cl -> get(cl, "/api/v1/bookmarks"), readOnly((f, c, r) -> assertThat(r.list()).isEmpty())),
 
+        VAPID_KEY((f, c) -> cl -> get(cl, "/api/v1/notifications/vapid-key"), readOnly((f, c, r) ->
+                assertThat((String) r.map().get("publicKey")).hasSize(87))),
+
+        SUBSCRIBE_DEVICE((f, c) -> cl -> send(cl, HttpMethod.POST, "/api/v1/notifications/devices", f.deviceSubscription()),
+                (f, c, r, before, after) -> assertThat(get(f.client(c), "/api/v1/notifications/devices").list())
+                        .extracting(d -> ((Map<String, Object>) d).get("id")).containsExactly(r.map().get("id"))),
+
+        LIST_DEVICES((f, c) -> {
+            if (c.isMember() || c == STRANGER) {
+                send(f.client(c), HttpMethod.POST, "/api/v1/notifications/devices", f.deviceSubscription());
+            }
+            return cl -> get(cl, "/api/v1/notifications/devices");
+        }, (f, c, r, before, after) -> assertThat(r.list()).hasSize(1)),
+
+        UNSUBSCRIBE_OWN_DEVICE((f, c) -> {
+            String id = c == NO_TOKEN || c == EXPIRED_TOKEN ? f.doctorDeviceId()
+                    : (String) send(f.client(c), HttpMethod.POST, "/api/v1/notifications/devices", f.deviceSubscription()).map().get("id");
+            return cl -> delete(cl, "/api/v1/notifications/devices/{d}", id);
+        }, (f, c, r, before, after) -> assertThat(get(f.client(c), "/api/v1/notifications/devices").list()).isEmpty()),
+
+        UNSUBSCRIBE_OTHERS_DEVICE((f, c) -> {
+            String id = f.doctorDeviceId();
+            return cl -> delete(cl, "/api/v1/notifications/devices/{d}", id);
+        }, (f, c, r, before, after) -> {
+            throw new AssertionError("a device is its owner's alone");
+        }),
+
+        NOTIFICATION_SETTINGS((f, c) -> cl -> get(cl, "/api/v1/notifications/settings"), readOnly((f, c, r) ->
+                assertThat((List<Object>) r.map().get("rooms")).extracting(x -> ((Map<String, Object>) x).get("roomId"))
+                        .matches(ids -> ids.contains(f.roomId()) == c.isMember(), "my rooms only"))),
+
+        SET_NOTIFICATION_SETTINGS((f, c) -> cl -> send(cl, HttpMethod.PUT, "/api/v1/notifications/settings",
+                Map.of("quietHours", Map.of("days", List.of("mon", "tue"), "from", "22:00", "to", "07:00"))),
+                (f, c, r, before, after) -> assertThat((Map<String, Object>) r.map().get("quietHours"))
+                        .containsEntry("from", "22:00").containsEntry("to", "07:00")),
+
+        ROOM_NOTIFY_LEVEL((f, c) -> cl -> get(cl, "/api/v1/rooms/{r}/notifications", f.roomId()), readOnly((f, c, r) ->
+                assertThat(r.map()).containsEntry("level", "mentions").containsEntry("chosen", false))),
+
+        SET_ROOM_NOTIFY_LEVEL((f, c) -> cl -> send(cl, HttpMethod.PUT, "/api/v1/rooms/{r}/notifications",
+                Map.of("level", "all"), f.roomId()), (f, c, r, before, after) -> {
+            assertThat(r.map()).containsEntry("level", "all").containsEntry("chosen", true);
+            assertThat(get(f.client(c), "/api/v1/rooms/{r}/notifications", f.roomId()).map()).containsEntry("level", "all");
+        }),
+
         UPLOAD((f, c) -> cl -> upload(cl, f.roomId(), "file", f.png, "wound.png", MediaType.IMAGE_PNG),
                 (f, c, r, before, after) -> {
                     assertThat(r.map().get("roomId")).isEqualTo(f.roomId());
@@ -658,6 +712,21 @@ class AuthorizationMatrixIntegrationTests extends IntegrationTestSupport {
                         .defaultHeader(HttpHeaders.AUTHORIZATION, "Bearer " + expiredToken(team.nurse())).build();
                 default -> as(user(c));
             };
+        }
+
+        /** A new device's subscription, as a browser gives it (a push service on loopback, allowed in the tests). */
+        Map<String, Object> deviceSubscription() {
+            byte[] auth = new byte[16];
+            new java.security.SecureRandom().nextBytes(auth);
+            return Map.of("endpoint", "http://127.0.0.1:9/push/" + java.util.UUID.randomUUID(),
+                    "keys", Map.of("p256dh", jp.tsunagu.connectors.push.VapidKeys.generate().publicKey(),
+                            "auth", java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(auth)));
+        }
+
+        /** A device of the doctor's, who is no caller of the matrix. */
+        String doctorDeviceId() {
+            return (String) once("doctorDevice", () -> send(as(team.doctor()), HttpMethod.POST,
+                    "/api/v1/notifications/devices", deviceSubscription()).map().get("id"));
         }
 
         /** A professional who signed in once and is in no room yet. */

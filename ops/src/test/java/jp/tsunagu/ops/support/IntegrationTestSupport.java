@@ -26,7 +26,9 @@ import jp.tsunagu.ops.TsunaguApplication;
  */
 @SpringBootTest(classes = TsunaguApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         // Escalation rounds run when a test calls them (UrgentEscalator.run), never on their own mid-test.
-        properties = {"tsunagu.embedded-mongo.in-memory=true", "tsunagu.chat.max-upload-size=2MB", "tsunagu.urgent.scan-every=0"})
+        // Push services on loopback (the simulator's) are allowed, as in the demo.
+        properties = {"tsunagu.embedded-mongo.in-memory=true", "tsunagu.chat.max-upload-size=2MB", "tsunagu.urgent.scan-every=0",
+                "tsunagu.notify.allow-http=true", "tsunagu.notify.endpoint-hosts=127.0.0.1"})
 @Import({TestIssuerConfiguration.class, TestRecordSource.class})
 public abstract class IntegrationTestSupport {
 
