@@ -15,6 +15,8 @@ import consentExcerpt from './scenarios/consent-excerpt.mjs';
 import nonMember from './scenarios/non-member.mjs';
 import oidcSignIn from './scenarios/oidc-sign-in.mjs';
 import requestsAndUrgent from './scenarios/requests-urgent.mjs';
+import pushService from './scenarios/push-service.mjs';
+import notifications from './scenarios/notifications.mjs';
 
 describe('web client at a phone viewport (demo profile, headless Chromium)', () => {
   before(async () => {
@@ -26,7 +28,9 @@ describe('web client at a phone viewport (demo profile, headless Chromium)', () 
     run.server = await startServer([`--tsunagu.web.oidc.issuer=${run.oidc.issuer}`,
       `--tsunagu.web.oidc.client-id=${run.oidc.clientId}`,
       // Urgent messages escalate within seconds here, so the browser test can watch it happen.
-      '--tsunagu.urgent.escalate-after=4s', '--tsunagu.urgent.second-escalate-after=1h', '--tsunagu.urgent.scan-every=1s']);
+      '--tsunagu.urgent.escalate-after=4s', '--tsunagu.urgent.second-escalate-after=1h', '--tsunagu.urgent.scan-every=1s',
+      // Push services on loopback: web-push-testing and the capture endpoint (push-service.mjs).
+      '--tsunagu.notify.allow-http=true', '--tsunagu.notify.endpoint-hosts=127.0.0.1,localhost']);
     run.oidc.tsunaguBaseUrl = run.server.baseUrl;
     run.api = demoApi(run.server.baseUrl);
     console.log(`# server ${run.server.baseUrl} (pid ${run.server.pid}) ready in ${run.server.startMs} ms, `
@@ -47,4 +51,6 @@ describe('web client at a phone viewport (demo profile, headless Chromium)', () 
   nonMember(run);
   oidcSignIn(run);
   requestsAndUrgent(run);
+  pushService(run);
+  notifications(run);
 });

@@ -2,10 +2,13 @@
 // reconnect resumes without gaps or repeats (docs/API.md "Resuming"). Reconnects back off up to 10 s and
 // happen at once when the browser says it is online again.
 import { token } from './auth.js';
+import { deviceId } from './notify.js';
 
 const BACKOFF_MS = [500, 1000, 2000, 5000, 10000];
 /** The server sends a heartbeat every 25 s; silence for longer than two means the connection is dead. */
 const SILENCE_MS = 60000;
+/** The server forgets which room a device shows 2 minutes after it last heard it (NotificationHandler.VIEWING_HOLDS). */
+const VIEWING_EVERY_MS = 60000;
 
 class Live {
   constructor() {
@@ -16,7 +19,10 @@ class Live {
     this.attempt = 0;
     this.ws = null;
     this.lastFrame = 0;
+    this.shownRoom = null; // the room on screen, for the server's "no push to a device showing it"
     addEventListener('online', () => this.reconnectNow());
+    document.addEventListener('visibilitychange', () => this.sendViewing());
+    setInterval(() => this.sendViewing(), VIEWING_EVERY_MS);
     addEventListener('offline', () => this.ws && this.ws.close());
     setInterval(() => {
       if (this.ws && this.ws.readyState === WebSocket.OPEN && Date.now() - this.lastFrame > SILENCE_MS) this.ws.close();
@@ -44,6 +50,7 @@ class Live {
       this.setState('online');
       for (const [roomId, r] of this.rooms) this.subscribe(roomId, r.after);
       if (this.inboxListeners.size) ws.send(JSON.stringify({ type: 'subscribe_inbox' }));
+      this.sendViewing();
       // Whatever changed while the socket was down is in a fresh read of the inbox.
       this.inboxListeners.forEach((l) => l({ type: 'inbox.changed', reason: 'reconnected' }));
     };
@@ -108,6 +115,19 @@ class Live {
     this.inboxListeners.add(listener);
     if (first && this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ type: 'subscribe_inbox' }));
     return () => this.inboxListeners.delete(listener);
+  }
+
+  /** The room on screen now (null: none); a hidden page shows none. */
+  viewing(roomId) {
+    this.shownRoom = roomId;
+    this.sendViewing();
+  }
+
+  sendViewing() {
+    const device = deviceId();
+    if (!device || !this.ws || this.ws.readyState !== WebSocket.OPEN) return;
+    const roomId = document.visibilityState === 'visible' ? this.shownRoom : null;
+    this.ws.send(JSON.stringify({ type: 'viewing', device, roomId }));
   }
 
   onState(listener) {

@@ -1,5 +1,6 @@
 // Tsunagu web client: hash routes #/ (my actions, the first screen), #/inbox/<part>, #/rooms, #/mentions,
-// #/rooms/<id>, #/rooms/<id>/consent.
+// #/rooms/<id>, #/rooms/<id>/messages/<id> (the room at a message, where a notification opens), #/rooms/<id>/consent,
+// #/settings (notifications).
 import { h, clear, when, debounce } from './dom.js';
 import { t, toggleLang, lang, professionLabel } from './i18n.js';
 import { token, me, signOut, demoSignIn, oidcStart, oidcFinish } from './auth.js';
@@ -9,6 +10,8 @@ import { flush } from './outbox.js';
 import { roomScreen } from './room.js';
 import { consentScreen } from './consent.js';
 import { requestBlock, acknowledgementBlock } from './actions.js';
+import * as notify from './notify.js';
+import { settingsScreen } from './settings.js';
 
 const main = document.getElementById('main');
 let config = { demo: false };
@@ -22,7 +25,16 @@ async function start() {
   } catch (e) {
     alert(e.message);
   }
-  if ('serviceWorker' in navigator) navigator.serviceWorker.register('/app/sw.js', { scope: '/app/' }).catch(() => {});
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register('/app/sw.js', { scope: '/app/' }).catch(() => {});
+    // A tapped notification: the worker asks the open page to go to the room.
+    navigator.serviceWorker.addEventListener('message', (e) => {
+      if (e.data && e.data.type === 'open' && typeof e.data.url === 'string') {
+        const url = new URL(e.data.url, location.origin);
+        if (url.origin === location.origin) location.hash = url.hash;
+      }
+    });
+  }
   addEventListener('hashchange', route);
   route();
 }
@@ -37,7 +49,10 @@ function header(title, back) {
     conn,
     // Language and sign-out live on the top screens; a room's bar keeps its width for the room's name.
     back ? null : h('button', { class: 'link', onclick: () => { toggleLang(); route(); } }, t('lang')),
-    u && !back ? h('button', { class: 'link', onclick: () => { signOut(); location.hash = '#/'; location.reload(); } }, t('signOut')) : null);
+    u && !back ? h('a', { class: 'link', href: '#/settings', 'data-testid': 'nav-settings', 'aria-label': t('notifySettings'),
+      title: t('notifySettings') }, '🔔') : null,
+    u && !back ? h('button', { class: 'link', onclick: async () => { await notify.forget(); signOut(); location.hash = '#/';
+      location.reload(); } }, t('signOut')) : null);
   return { bar, stop };
 }
 
@@ -52,10 +67,12 @@ async function route() {
   if (!token()) return mount(await signInScreen());
   live.start();
   flush();
+  notify.share().catch(() => {});
   const path = location.hash.replace(/^#/, '') || '/';
-  const m = path.match(/^\/rooms\/([^/]+)(\/consent)?$/);
-  if (m && m[2]) return mount(await consentScreen(m[1], header));
-  if (m) return mount(await roomScreen(m[1], header));
+  const m = path.match(/^\/rooms\/([^/]+)(?:\/messages\/([^/]+))?(\/consent)?$/);
+  if (m && m[3]) return mount(await consentScreen(m[1], header));
+  if (m) return mount(await roomScreen(m[1], header, m[2]));
+  if (path === '/settings') return mount(await settingsScreen(header));
   const part = path.match(/^\/inbox\/(requests|acknowledgements|mentions|myRequests)$/);
   if (part) return mount(await inboxScreen(part[1]));
   if (path === '/mentions') return mount(await mentionsScreen());
@@ -145,6 +162,7 @@ async function inboxScreen(only) {
     const inbox = await get('/inbox');
     clear(nav).append(tabs('inbox', inbox.counts.total));
     clear(body);
+    if (notify.shouldPrompt()) body.append(pushPrompt(render));
     if (inbox.counts.total === 0) body.append(h('p', { class: 'empty', 'data-testid': 'inbox-empty' }, t('inboxEmpty')));
     for (const [key, label] of INBOX_PARTS) section(key, t(label), inbox[key], inbox.counts[key]);
   };
@@ -152,6 +170,18 @@ async function inboxScreen(only) {
   await render();
   const unfollow = live.followInbox(refresh);
   return { nodes: only ? [bar, body] : [bar, nav, body], leave: () => { stop(); unfollow(); } };
+}
+
+/** The offer to turn notifications on, at a moment the person knows why (notify.shouldPrompt). */
+function pushPrompt(render) {
+  return h('section', { class: 'card prompt', 'data-testid': 'push-prompt' },
+    h('strong', {}, t('promptTitle')), h('p', {}, t('promptBody')),
+    h('div', { class: 'row' },
+      h('button', { class: 'primary', 'data-testid': 'push-prompt-yes', onclick: async () => {
+        await notify.enable().catch(() => {});
+        render();
+      } }, t('promptYes')),
+      h('button', { 'data-testid': 'push-prompt-later', onclick: () => { notify.dismissPrompt(); render(); } }, t('promptLater'))));
 }
 
 async function roomListScreen() {

@@ -6,6 +6,7 @@ import { api, get, post, imageUrl, ApiError } from './api.js';
 import { live } from './live.js';
 import * as outbox from './outbox.js';
 import { requestBlock, acknowledgementBlock } from './actions.js';
+import { closeShown } from './notify.js';
 
 const STAMPS = [['viewed', '見ました'], ['accepted', '承知'], ['thanked', '感謝'], ['good', 'いいね'], ['completed', '完了']];
 const images = new Map(); // attachment id -> object URL (kept for the page's life: a few thumbnails)
@@ -25,9 +26,11 @@ export async function roomDetail(roomId) {
   }
 }
 
-export async function roomScreen(roomId, header) {
+/** The room; with {@code focusId}, scrolled to that message and marked (where a tapped notification leads). */
+export async function roomScreen(roomId, header, focusId) {
   const detail = await roomDetail(roomId);
   if (!detail) return roomError(header);
+  sessionStorage.setItem('tsunagu.opened-room', '1');
   const room = detail.room;
   const self = me();
   const { bar, stop } = header(room.name, '#/rooms');
@@ -328,8 +331,19 @@ export async function roomScreen(roomId, header) {
     else if (ev.type === 'resync') { olderCursor = null; await loadOlder(); }
   });
   scroller.append(pinsBox, older, timeline, pendingList);
-  setTimeout(toBottom, 0);
-  return { nodes: [bar, scroller, composer], leave: () => { stop(); unfollow(); stopOutbox(); } };
+  setTimeout(() => {
+    const focused = focusId && nodes.get(focusId);
+    if (focused) {
+      focused.classList.add('focused');
+      focused.scrollIntoView({ block: 'center' });
+    } else {
+      toBottom();
+    }
+  }, 0);
+  // This device shows the room: no pushes of it here, and what it showed of it is closed.
+  live.viewing(room.id);
+  closeShown(room.id).catch(() => {});
+  return { nodes: [bar, scroller, composer], leave: () => { stop(); unfollow(); stopOutbox(); live.viewing(null); } };
 }
 
 /** A date as a datetime-local input shows it: the device's local time (Japan time for our users). */
