@@ -69,13 +69,13 @@ export async function oidcFinish(cfg) {
   return true;
 }
 
-function b64url(bytes) {
+export function b64url(bytes) {
   let s = '';
   bytes.forEach((b) => { s += String.fromCharCode(b); });
   return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-function b64urlDecode(s) {
+export function b64urlDecode(s) {
   const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((s.length + 3) % 4));
   return Uint8Array.from(bin, (c) => c.charCodeAt(0));
 }

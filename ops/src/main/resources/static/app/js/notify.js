@@ -1,7 +1,7 @@
 // Notifications on this device (docs/WEB.md "Notifications"): the Web Push subscription, what the service worker
 // needs to show a notification (the access token and this device's preview choice, in IndexedDB, which a service
 // worker can read and sessionStorage is not), and the "viewing" frames that keep pushes off a room on screen.
-import { token, me } from './auth.js';
+import { token, me, b64url, b64urlDecode } from './auth.js';
 import { api, get } from './api.js';
 
 const DEVICE = 'tsunagu.push.device';
@@ -138,15 +138,4 @@ export function kv(changes) {
       tx.onerror = () => reject(tx.error);
     };
   });
-}
-
-function b64url(bytes) {
-  let s = '';
-  bytes.forEach((b) => { s += String.fromCharCode(b); });
-  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-function b64urlDecode(s) {
-  const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((s.length + 3) % 4));
-  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
 }

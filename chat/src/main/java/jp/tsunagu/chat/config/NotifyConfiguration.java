@@ -73,7 +73,7 @@ public class NotifyConfiguration {
         return new VapidKeyStore(mongo).keys().block(STARTUP_WAIT);
     }
 
-    @Bean
+    @Bean(destroyMethod = "close")
     WebPushSender webPushSender(VapidKeys keys, NotifyProperties properties, Clock clock) {
         if (properties.vapid().subject().endsWith(".invalid")) {
             log.warn("tsunagu.notify.vapid.subject is not set: push services may refuse the server's pushes "

@@ -39,6 +39,11 @@ public final class MongoReadStore implements ReadStore {
     }
 
     @Override
+    public Flux<ReadReceipt> findAll(java.util.Collection<String> ids) {
+        return ids.isEmpty() ? Flux.empty() : mongo.find(Query.query(where("_id").in(ids)), ReadReceipt.class);
+    }
+
+    @Override
     public Mono<ReadReceipt> save(ReadReceipt receipt) {
         return mongo.save(receipt).doOnNext(r -> notifications.read(r.userId(), r.roomId(), r.upToSeq()));
     }

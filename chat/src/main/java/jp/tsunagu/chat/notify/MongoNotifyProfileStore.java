@@ -81,6 +81,17 @@ public final class MongoNotifyProfileStore implements NotifyProfileStore {
     }
 
     @Override
+    public Mono<Void> markShown(Collection<Shown> shown) {
+        if (shown.isEmpty()) {
+            return Mono.empty();
+        }
+        org.springframework.data.mongodb.core.ReactiveBulkOperations bulk = mongo.bulkOps(
+                org.springframework.data.mongodb.core.BulkOperations.BulkMode.UNORDERED, NotifyProfile.class);
+        shown.forEach(s -> bulk.updateOne(Query.query(where("_id").is(s.userId())), new Update().max("shown." + s.roomId(), s.seq())));
+        return bulk.execute().then();
+    }
+
+    @Override
     public Mono<Void> clearShown(String userId, String roomId, long seq) {
         String field = "shown." + roomId;
         return mongo.updateFirst(Query.query(where("_id").is(userId).and(field).lte(seq)), new Update().unset(field),

@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 import org.slf4j.Logger;
@@ -20,7 +21,9 @@ import org.slf4j.LoggerFactory;
 import jp.tsunagu.chat.message.Message;
 import jp.tsunagu.chat.message.ReadReceipt;
 import jp.tsunagu.chat.message.ReadStore;
+import jp.tsunagu.chat.room.Membership;
 import jp.tsunagu.chat.room.MembershipStore;
+import jp.tsunagu.chat.room.NotifyAudience;
 import jp.tsunagu.chat.room.NotifyLevel;
 import jp.tsunagu.chat.room.RoomStore;
 import jp.tsunagu.chat.support.Ids;
@@ -74,6 +77,11 @@ public final class NotificationSender implements AutoCloseable {
     static final Duration MAX_BACKOFF = Duration.ofMinutes(15);
     /** How often finished records past their keeping time are deleted. */
     static final Duration CLEANUP_EVERY = Duration.ofMinutes(10);
+    /**
+     * How often reminders due are moved into the queue: a reminder an hour before a due time may come half a minute
+     * late, and the reminders' collection, as long as there are open requests, is not scanned every second.
+     */
+    static final Duration REMINDERS_EVERY = Duration.ofSeconds(30);
 
     /**
      * @param repeatEvery   between an urgent notification's sends while unacknowledged (the issue's 5 minutes)
@@ -103,6 +111,7 @@ public final class NotificationSender implements AutoCloseable {
     /** The shards this node held at its last round: a notification that lands here is sent at once only for these. */
     private volatile Set<Integer> held = Set.of();
     private volatile Instant lastCleanup = Instant.EPOCH;
+    private volatile Instant lastReminders = Instant.EPOCH;
 
     /**
      * @param messages a message by id as it stands ({@code MessageStore::findById}; a function so that the store,
@@ -142,12 +151,33 @@ public final class NotificationSender implements AutoCloseable {
                 .flatMap(mine -> {
                     held = Set.copyOf(mine);
                     Instant now = clock.instant();
-                    return queue.due(mine, now, BATCH)
+                    return reminders(mine, now).thenMany(queue.due(mine, now, BATCH))
                             .filter(n -> !inFlight.contains(n.id()))
-                            .flatMap(n -> process(n, null), CONCURRENCY)
-                            .count()
+                            .filterWhen(this::notFinishedBefore)
+                            .collectList()
+                            .flatMap(due -> send(due, null))
                             .flatMap(count -> cleanup(now).thenReturn(count));
                 });
+    }
+
+    /** Moves the reminders due into the queue, every {@link #REMINDERS_EVERY}. */
+    private Mono<Void> reminders(List<Integer> mine, Instant now) {
+        if (Duration.between(lastReminders, now).compareTo(REMINDERS_EVERY) < 0 && !lastReminders.isAfter(now)) {
+            return Mono.empty();
+        }
+        lastReminders = now;
+        return queue.promoteReminders(mine, now, BATCH).then();
+    }
+
+    /**
+     * A notification a round found and never tried yet may be an enqueue that came after it was finished and had
+     * left the queue (a post retried on another node at that moment): the log tells, and it goes without a push.
+     */
+    private Mono<Boolean> notFinishedBefore(Notification n) {
+        if (n.round() > 0 || n.attempts() > 0 || n.reason() == Notification.Reason.CLEAR) {
+            return Mono.just(true);
+        }
+        return queue.finishedBefore(n.id()).flatMap(done -> done ? queue.discard(n).thenReturn(false) : Mono.just(true));
     }
 
     /**
@@ -155,17 +185,13 @@ public final class NotificationSender implements AutoCloseable {
      * clear): sends those of the shards it holds now, without waiting for a round. Returns at once; never throws.
      */
     public void landed(Collection<Notification> notifications, Message stored) {
-        if (notifications.isEmpty()) {
-            return;
-        }
-        String about = stored == null ? notifications.iterator().next().roomId() : stored.id();
         Instant soon = clock.instant().plus(NotificationPlanner.LANDING_GRACE);
         List<Notification> now = notifications.stream()
                 .filter(n -> held.contains(n.shard()) && !n.dueAt().isAfter(soon))
                 .toList();
         if (!now.isEmpty()) {
-            Flux.fromIterable(now).flatMap(n -> process(n, stored), CONCURRENCY)
-                    .subscribe(ignored -> { }, e -> log.warn("notifications of {} not sent now: {}", about, e.toString()));
+            send(now, stored).subscribe(ignored -> { }, e -> log.warn("notifications of {} not sent now: {}",
+                    now.get(0).messageId() == null ? now.get(0).roomId() : now.get(0).messageId(), e.toString()));
         }
     }
 
@@ -174,60 +200,126 @@ public final class NotificationSender implements AutoCloseable {
         if (held.isEmpty()) {
             return;
         }
-        queue.ofMessage(messageId).filter(n -> held.contains(n.shard()) && !n.dueAt().isAfter(
-                        clock.instant().plus(NotificationPlanner.LANDING_GRACE)))
-                .flatMap(n -> process(n, null), CONCURRENCY)
+        Instant soon = clock.instant().plus(NotificationPlanner.LANDING_GRACE);
+        queue.ofMessage(messageId).filter(n -> held.contains(n.shard()) && !n.dueAt().isAfter(soon))
+                .collectList()
+                .flatMap(ns -> send(ns, null))
                 .subscribe(ignored -> { }, e -> log.debug("notifications of message {} left to the rounds", messageId, e));
     }
 
-    /** One notification, once at a time on this node; emits when done (sent, put off or dropped). */
-    Mono<Boolean> process(Notification n, Message known) {
-        if (!inFlight.add(n.id())) {
-            return Mono.just(false);
-        }
-        return Mono.defer(() -> n.reason() == Notification.Reason.CLEAR ? clear(n) : notify(n, known))
-                .onErrorResume(e -> {
-                    log.warn("notification {} not handled this time: {}", n.id(), e.toString());
-                    return Mono.just(false);
-                })
-                .doFinally(signal -> inFlight.remove(n.id()));
+    /** What deciding about a batch needs, read in one query per kind. */
+    private record Context(Map<String, Message> messages, Map<String, NotifyProfile> profiles, Set<String> members,
+                           Map<String, Long> readUpTo, Map<String, NotifyAudience> audiences) {
     }
 
-    private Mono<Boolean> notify(Notification n, Message known) {
+    /** What becomes of one notification: pushed to {@code targets}, or ended, or put off. */
+    private record Decision(Notification n, List<Map.Entry<String, NotifyProfile.Device>> targets, String outcome,
+                            boolean notYet) {
+    }
+
+    /**
+     * Sends a batch (one message's notifications, or a round's), once at a time on this node: reads what the checks
+     * need in one query per kind, pushes to every device at once, and writes the outcomes in bulk; emits how many
+     * it handled.
+     */
+    Mono<Long> send(List<Notification> batch, Message known) {
+        List<Notification> mine = batch.stream().filter(n -> inFlight.add(n.id())).toList();
+        if (mine.isEmpty()) {
+            return Mono.just(0L);
+        }
+        List<Notification> clears = mine.stream().filter(n -> n.reason() == Notification.Reason.CLEAR).toList();
+        List<Notification> others = mine.stream().filter(n -> n.reason() != Notification.Reason.CLEAR).toList();
+        return Flux.fromIterable(clears).concatMap(this::clear).then(others.isEmpty() ? Mono.empty()
+                        : context(others, known).flatMap(ctx -> act(others, ctx)))
+                .thenReturn((long) mine.size())
+                .onErrorResume(e -> {
+                    log.warn("{} notifications not handled this time: {}", mine.size(), e.toString());
+                    return Mono.just(0L);
+                })
+                .doFinally(signal -> mine.forEach(n -> inFlight.remove(n.id())));
+    }
+
+    /**
+     * Reads what deciding needs. For notifications handed over the moment their message landed ({@code known}), two
+     * reads are left out: the people a mention, a request or an urgent message names were resolved to active members
+     * by that write, and nobody has read a message milliseconds old; only those hearing of every message in the room
+     * (a level kept in the room document, possibly of someone who left) are checked for membership.
+     */
+    private Mono<Context> context(List<Notification> ns, Message known) {
+        Set<String> messageIds = ns.stream().map(Notification::messageId).collect(Collectors.toSet());
+        boolean fresh = known != null && messageIds.equals(Set.of(known.id()));
+        Mono<Map<String, Message>> found = fresh ? Mono.just(Map.of(known.id(), known))
+                : Flux.fromIterable(messageIds).flatMap(messages).collectMap(Message::id);
+        Mono<Map<String, NotifyProfile>> people = profiles.findAll(ns.stream().map(Notification::userId).distinct().toList())
+                .collectMap(NotifyProfile::id);
+        Set<String> assumedMembers = fresh ? ns.stream().filter(n -> n.reason() != Notification.Reason.MESSAGE)
+                .map(n -> Membership.idOf(n.roomId(), n.userId())).collect(Collectors.toSet()) : Set.of();
+        List<String> toCheck = ns.stream().map(n -> Membership.idOf(n.roomId(), n.userId()))
+                .filter(id -> !assumedMembers.contains(id)).distinct().toList();
+        Mono<Set<String>> members = memberships.findActive(toCheck).map(Membership::id).collect(Collectors.toSet())
+                .map(checked -> {
+                    Set<String> all = new java.util.HashSet<>(checked);
+                    all.addAll(assumedMembers);
+                    return all;
+                });
+        List<String> readIds = fresh ? List.of() : ns.stream().filter(n -> n.reason() == Notification.Reason.MENTION
+                || n.reason() == Notification.Reason.MESSAGE).map(n -> Membership.idOf(n.roomId(), n.userId())).distinct().toList();
+        Mono<Map<String, Long>> reading = reads.findAll(readIds).collectMap(ReadReceipt::id, ReadReceipt::upToSeq);
+        List<String> unknownLevels = ns.stream().filter(n -> n.level() == null).map(Notification::roomId).distinct().toList();
+        Mono<Map<String, NotifyAudience>> audiences = unknownLevels.isEmpty() ? Mono.just(Map.of()) : rooms.audiences(unknownLevels);
+        return Mono.zip(found, people, members, reading, audiences)
+                .map(t -> new Context(t.getT1(), t.getT2(), t.getT3(), t.getT4(), t.getT5()));
+    }
+
+    private Mono<Void> act(List<Notification> ns, Context ctx) {
         Instant now = clock.instant();
-        Mono<Optional<Message>> message = (known != null && known.id().equals(n.messageId()) ? Mono.just(known)
-                : messages.apply(n.messageId())).map(Optional::of).defaultIfEmpty(Optional.empty());
-        Mono<Boolean> member = memberships.findActive(n.roomId(), n.userId()).hasElement();
-        Mono<Long> readUpTo = n.reason() == Notification.Reason.MENTION || n.reason() == Notification.Reason.MESSAGE
-                ? reads.find(n.roomId(), n.userId()).map(ReadReceipt::upToSeq).defaultIfEmpty(0L) : Mono.just(0L);
-        Mono<NotifyLevel> level = n.level() != null ? Mono.just(n.level())
-                : rooms.audience(n.roomId()).map(a -> a.level(n.userId())).defaultIfEmpty(NotifyLevel.NONE);
-        Mono<Optional<NotifyProfile>> profile = profiles.find(n.userId()).map(Optional::of).defaultIfEmpty(Optional.empty());
-        return Mono.zip(message, member, readUpTo, level, profile).flatMap(t -> {
-            Optional<Message> m = t.getT1();
-            if (m.isEmpty()) {
-                return Duration.between(n.createdAt(), now).compareTo(NEVER_LANDED) < 0
-                        ? queue.retry(n, n.attempts(), n.delivered(), now.plus(NOT_YET)).thenReturn(false)
-                        : drop(n, "never-posted", now);
+        List<Decision> decisions = ns.stream().map(n -> decide(n, ctx, now)).toList();
+        List<Decision> pushing = decisions.stream().filter(d -> d.targets() != null).toList();
+        List<NotificationStore.Finished> ended = new ArrayList<>();
+        List<Mono<?>> later = new ArrayList<>();
+        for (Decision d : decisions) {
+            if (d.notYet()) {
+                later.add(Duration.between(d.n().createdAt(), now).compareTo(NEVER_LANDED) < 0
+                        ? queue.retry(d.n(), d.n().attempts(), d.n().delivered(), now.plus(NOT_YET))
+                        : Mono.fromRunnable(() -> ended.add(dropped(d.n(), "never-posted"))));
+            } else if (d.outcome() != null) {
+                ended.add(d.n().round() > 0 ? new NotificationStore.Finished(d.n(), Notification.State.SENT, d.outcome(),
+                        d.n().delivered()) : dropped(d.n(), d.outcome()));
             }
-            String unwanted = unwanted(n, m.get(), t.getT2(), t.getT3(), t.getT4(), now);
-            if (unwanted != null) {
-                return n.round() > 0 ? finish(n, Notification.State.SENT, unwanted, n.delivered(), now) : drop(n, unwanted, now);
-            }
-            NotifyProfile p = t.getT5().orElse(null);
-            if (p == null || p.devices().isEmpty()) {
-                return drop(n, "no-device", now);
-            }
-            String quiet = n.reason() == Notification.Reason.URGENT ? null : p.quietReason(now);
-            if (quiet != null) {
-                return drop(n, quiet, now);
-            }
-            return send(n, p, now);
-        });
+        }
+        return Flux.concat(later).then(pushAll(pushing, now, ended))
+                .then(Mono.defer(() -> queue.finishAll(ended, now, now.plus(settings.keepFinished())).then()));
+    }
+
+    /** Whether to push the notification now, to which devices; or why not. Reads nothing: the context has it all. */
+    private Decision decide(Notification n, Context ctx, Instant now) {
+        Message m = ctx.messages().get(n.messageId());
+        if (m == null) {
+            return new Decision(n, null, null, true);
+        }
+        NotifyLevel level = n.level() != null ? n.level()
+                : ctx.audiences().containsKey(n.roomId()) ? ctx.audiences().get(n.roomId()).level(n.userId()) : NotifyLevel.NONE;
+        String unwanted = unwanted(n, m, ctx.members().contains(Membership.idOf(n.roomId(), n.userId())),
+                ctx.readUpTo().getOrDefault(Membership.idOf(n.roomId(), n.userId()), 0L), level, now);
+        if (unwanted != null) {
+            return new Decision(n, null, unwanted, false);
+        }
+        NotifyProfile p = ctx.profiles().get(n.userId());
+        if (p == null || p.devices().isEmpty()) {
+            return new Decision(n, null, "no-device", false);
+        }
+        String quiet = n.reason() == Notification.Reason.URGENT ? null : p.quietReason(now);
+        if (quiet != null) {
+            return new Decision(n, null, quiet, false);
+        }
+        return new Decision(n, p.devices().entrySet().stream()
+                .filter(d -> !n.delivered().contains(d.getKey()) && d.getValue().endpoint() != null)
+                .filter(d -> !d.getValue().shows(n.roomId(), now))
+                .toList(), null, false);
     }
 
     /** Why the notification is no longer wanted, or null: the message's state, membership, reading and level. */
-    private String unwanted(Notification n, Message m, boolean member, long readUpTo, NotifyLevel level, Instant now) {
+    private static String unwanted(Notification n, Message m, boolean member, long readUpTo, NotifyLevel level, Instant now) {
         if (m.isDeleted()) {
             return "deleted";
         }
@@ -266,107 +358,119 @@ public final class NotificationSender implements AutoCloseable {
         return null;
     }
 
-    private Mono<Boolean> send(Notification n, NotifyProfile p, Instant now) {
-        List<Map.Entry<String, NotifyProfile.Device>> targets = p.devices().entrySet().stream()
-                .filter(d -> !n.delivered().contains(d.getKey()))
-                .filter(d -> !d.getValue().shows(n.roomId(), now))
-                .toList();
-        if (targets.isEmpty()) {
-            // Every device shows the room now: the person sees the message there.
-            return roundDone(n, n.delivered(), "viewing", now);
+    /**
+     * Pushes every decision's devices at once, after renewing the leases of their shards (a shard this node lost is
+     * left to its next holder); then records each round done (into {@code ended}), or a retry with the devices
+     * reached so far, and forgets the devices the push services said are gone.
+     */
+    private Mono<Void> pushAll(List<Decision> pushing, Instant now, List<NotificationStore.Finished> ended) {
+        if (pushing.isEmpty()) {
+            return Mono.empty();
         }
-        return pushAll(n, targets, payload(n), ttl(n), urgency(n), topic(n), now)
-                .flatMap(delivered -> {
-                    if (delivered.size() == n.delivered().size()) {
-                        return Mono.just(true);
-                    }
-                    if (n.round() == 0) {
-                        metrics.latency(Duration.between(n.createdAt(), clock.instant()));
-                    }
-                    return profiles.markShown(n.userId(), n.roomId(), n.seq()).thenReturn(true);
+        return Flux.fromIterable(pushing.stream().map(d -> d.n().shard()).distinct().toList())
+                .filterWhen(shard -> leases.hold(LEASE_PREFIX + shard))
+                .collect(Collectors.toSet())
+                .flatMap(ours -> {
+                    List<Decision> sending = pushing.stream().filter(d -> ours.contains(d.n().shard())).toList();
+                    return Flux.fromIterable(sending)
+                            .flatMap(d -> Flux.fromIterable(d.targets())
+                                    .flatMap(t -> push.send(new PushTarget(t.getValue().endpoint(), t.getValue().p256dh(),
+                                                    t.getValue().auth()), payload(d.n()), ttl(d.n()), urgency(d.n()), topic(d.n()))
+                                            .map(r -> Map.entry(t, r)))
+                                    .collectList()
+                                    .map(results -> Map.entry(d, results)), CONCURRENCY)
+                            .collectList()
+                            .flatMap(all -> after(all, now, ended));
                 });
     }
 
-    /**
-     * Pushes to each device; then records the round done, or a retry with the devices reached so far. Empty when
-     * this node lost the shard's lease (the next holder sends it).
-     */
-    private Mono<List<String>> pushAll(Notification n, List<Map.Entry<String, NotifyProfile.Device>> targets,
-                                       byte[] payload, Duration ttl, WebPushSender.Urgency urgency, String topic,
-                                       Instant now) {
-        return leases.hold(LEASE_PREFIX + n.shard()).filter(Boolean::booleanValue).flatMap(ours -> Flux
-                .fromIterable(targets)
-                .flatMap(d -> push.send(new PushTarget(d.getValue().endpoint(), d.getValue().p256dh(), d.getValue().auth()),
-                        payload, ttl, urgency, topic).map(r -> Map.entry(d, r)))
-                .collectList()
-                .flatMap(results -> {
-                    List<String> delivered = new ArrayList<>(n.delivered());
-                    Duration wait = null;
-                    List<Mono<Void>> forget = new ArrayList<>();
-                    for (var result : results) {
-                        String deviceId = result.getKey().getKey();
-                        PushResult r = result.getValue();
-                        if (r instanceof PushResult.Delivered) {
-                            delivered.add(deviceId);
-                        } else if (r instanceof PushResult.Gone) {
-                            metrics.expired();
-                            forget.add(profiles.removeExpired(n.userId(), deviceId, result.getKey().getValue().endpoint()));
-                        } else if (r instanceof PushResult.Rejected rejected) {
-                            // The subscription itself is broken (400, 403, 413): trying again will not help.
-                            metrics.failed();
-                            log.warn("push to a device of {} refused: {}", n.userId(), rejected.reason());
-                        } else if (r instanceof PushResult.RetryLater later) {
-                            metrics.failed();
-                            wait = wait == null || later.after().compareTo(wait) > 0 ? later.after() : wait;
-                        }
-                    }
-                    metrics.sent(delivered.size() - n.delivered().size());
-                    Duration retryAfter = wait;
-                    return Flux.concat(forget).then(Mono.defer(() -> {
-                        if (retryAfter == null) {
-                            return roundDone(n, delivered, "sent", now);
-                        }
-                        int attempts = n.attempts() + 1;
-                        if (attempts >= MAX_ATTEMPTS) {
-                            return delivered.isEmpty() ? drop(n, "failed", now)
-                                    : finish(n, Notification.State.SENT, "partly-sent", delivered, now);
-                        }
-                        Duration backoff = FIRST_BACKOFF.multipliedBy(1L << Math.min(attempts - 1, 10));
-                        backoff = backoff.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff;
-                        Instant at = now.plus(backoff.compareTo(retryAfter) > 0 ? backoff : retryAfter);
-                        return queue.retry(n, attempts, delivered, at).thenReturn(false);
-                    })).thenReturn(delivered);
-                }));
+    private Mono<Void> after(List<Map.Entry<Decision, List<Map.Entry<Map.Entry<String, NotifyProfile.Device>, PushResult>>>> all,
+                             Instant now, List<NotificationStore.Finished> ended) {
+        List<Mono<?>> writes = new ArrayList<>();
+        List<NotifyProfileStore.Shown> shown = new ArrayList<>();
+        for (var entry : all) {
+            Notification n = entry.getKey().n();
+            List<String> delivered = new ArrayList<>(n.delivered());
+            Duration wait = null;
+            for (var result : entry.getValue()) {
+                String deviceId = result.getKey().getKey();
+                PushResult r = result.getValue();
+                if (r instanceof PushResult.Delivered) {
+                    delivered.add(deviceId);
+                } else if (r instanceof PushResult.Gone) {
+                    metrics.expired();
+                    writes.add(profiles.removeExpired(n.userId(), deviceId, result.getKey().getValue().endpoint()));
+                } else if (r instanceof PushResult.Rejected rejected) {
+                    // The subscription itself is broken (400, 403, 413): trying again will not help.
+                    metrics.failed();
+                    log.warn("push to a device of {} refused: {}", n.userId(), rejected.reason());
+                } else if (r instanceof PushResult.RetryLater retry) {
+                    metrics.failed();
+                    wait = wait == null || retry.after().compareTo(wait) > 0 ? retry.after() : wait;
+                }
+            }
+            int sent = delivered.size() - n.delivered().size();
+            metrics.sent(sent);
+            if (sent > 0) {
+                shown.add(new NotifyProfileStore.Shown(n.userId(), n.roomId(), n.seq()));
+                if (n.round() == 0) {
+                    metrics.latency(Duration.between(n.createdAt(), clock.instant()));
+                }
+            }
+            if (wait == null) {
+                roundDone(n, delivered, entry.getValue().isEmpty() ? "viewing" : "sent", now, ended, writes);
+            } else {
+                int attempts = n.attempts() + 1;
+                if (attempts >= MAX_ATTEMPTS) {
+                    ended.add(delivered.isEmpty() ? dropped(n, "failed")
+                            : new NotificationStore.Finished(n, Notification.State.SENT, "partly-sent", delivered));
+                } else {
+                    Duration backoff = FIRST_BACKOFF.multipliedBy(1L << Math.min(attempts - 1, 10));
+                    backoff = backoff.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff;
+                    writes.add(queue.retry(n, attempts, delivered, now.plus(backoff.compareTo(wait) > 0 ? backoff : wait)));
+                }
+            }
+        }
+        return Flux.concat(writes).then(profiles.markShown(shown));
     }
 
     /** After a round: an urgent notification repeats until acknowledged, at most {@code repeats} times; others end. */
-    private Mono<Boolean> roundDone(Notification n, List<String> delivered, String outcome, Instant now) {
+    private void roundDone(Notification n, List<String> delivered, String outcome, Instant now,
+                           List<NotificationStore.Finished> ended, List<Mono<?>> writes) {
         if (n.reason() == Notification.Reason.URGENT && n.round() < settings.repeats()) {
-            return queue.nextRound(n, now.plus(settings.repeatEvery())).thenReturn(true);
+            writes.add(queue.nextRound(n, now.plus(settings.repeatEvery())));
+        } else {
+            ended.add(new NotificationStore.Finished(n, Notification.State.SENT, outcome, delivered));
         }
-        return finish(n, Notification.State.SENT, outcome, delivered, now);
+    }
+
+    private NotificationStore.Finished dropped(Notification n, String outcome) {
+        metrics.dropped();
+        return new NotificationStore.Finished(n, Notification.State.DROPPED, outcome, n.delivered());
     }
 
     /** A read elsewhere: every device closes what it shows of the room up to the read position. */
-    private Mono<Boolean> clear(Notification n) {
+    private Mono<Void> clear(Notification n) {
         Instant now = clock.instant();
         return profiles.find(n.userId()).map(Optional::of).defaultIfEmpty(Optional.empty()).flatMap(p -> {
             if (p.isEmpty() || p.get().devices().isEmpty()) {
-                return drop(n, "no-device", now);
+                return finish(dropped(n, "no-device"), now);
             }
             if (!p.get().shown().containsKey(n.roomId())) {
                 // Nothing of the room was notified since the last read: nothing to close, no push.
-                return drop(n, "nothing-shown", now);
+                return finish(dropped(n, "nothing-shown"), now);
             }
             List<Map.Entry<String, NotifyProfile.Device>> targets = p.get().devices().entrySet().stream()
-                    .filter(d -> !n.delivered().contains(d.getKey())).toList();
-            ObjectNode body = json.createObjectNode().put("v", 1).put("type", "clear").put("roomId", n.roomId())
-                    .put("seq", n.seq());
-            return pushAll(n, targets, json.writeValueAsString(body).getBytes(StandardCharsets.UTF_8),
-                    settings.messageTtl(), WebPushSender.Urgency.NORMAL, "c" + Ids.derived("topic", n.roomId()), now)
-                    .flatMap(delivered -> profiles.clearShown(n.userId(), n.roomId(), n.seq()).thenReturn(true))
-                    .defaultIfEmpty(false);
+                    .filter(d -> !n.delivered().contains(d.getKey()) && d.getValue().endpoint() != null).toList();
+            List<NotificationStore.Finished> ended = new ArrayList<>();
+            return pushAll(List.of(new Decision(n, targets, null, false)), now, ended)
+                    .then(Mono.defer(() -> queue.finishAll(ended, now, now.plus(settings.keepFinished()))))
+                    .then(profiles.clearShown(n.userId(), n.roomId(), n.seq()));
         });
+    }
+
+    private Mono<Void> finish(NotificationStore.Finished f, Instant now) {
+        return queue.finishAll(List.of(f), now, now.plus(settings.keepFinished())).then();
     }
 
     /**
@@ -374,6 +478,10 @@ public final class NotificationSender implements AutoCloseable {
      * worker fetches the message with the person's own token to show more (docs/WEB.md).
      */
     byte[] payload(Notification n) {
+        if (n.reason() == Notification.Reason.CLEAR) {
+            return json.writeValueAsString(json.createObjectNode().put("v", 1).put("type", "clear")
+                    .put("roomId", n.roomId()).put("seq", n.seq())).getBytes(StandardCharsets.UTF_8);
+        }
         ObjectNode body = json.createObjectNode().put("v", 1).put("type", "message").put("id", n.id())
                 .put("round", n.round()).put("roomId", n.roomId()).put("messageId", n.messageId()).put("seq", n.seq())
                 .put("reason", n.reason().code()).put("urgent", n.urgent()).put("title", label(n));
@@ -410,18 +518,11 @@ public final class NotificationSender implements AutoCloseable {
      * (its next round replaces the last), one per room for everything else (the newest news of the room).
      */
     private static String topic(Notification n) {
-        return n.reason() == Notification.Reason.URGENT ? "u" + Ids.derived("topic", n.messageId())
-                : "m" + Ids.derived("topic", n.roomId());
-    }
-
-    private Mono<Boolean> drop(Notification n, String outcome, Instant now) {
-        metrics.dropped();
-        return finish(n, Notification.State.DROPPED, outcome, n.delivered(), now);
-    }
-
-    private Mono<Boolean> finish(Notification n, Notification.State state, String outcome, List<String> delivered,
-                                 Instant now) {
-        return queue.finish(n, state, outcome, delivered, now, now.plus(settings.keepFinished())).hasElement();
+        return switch (n.reason()) {
+            case URGENT -> "u" + Ids.derived("topic", n.messageId());
+            case CLEAR -> "c" + Ids.derived("topic", n.roomId());
+            default -> "m" + Ids.derived("topic", n.roomId());
+        };
     }
 
     private Mono<Void> cleanup(Instant now) {

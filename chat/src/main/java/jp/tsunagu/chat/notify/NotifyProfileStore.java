@@ -33,6 +33,13 @@ public interface NotifyProfileStore {
     /** A notification of the room up to {@code seq} went out. */
     Mono<Void> markShown(String userId, String roomId, long seq);
 
+    /** {@link #markShown} for several, in one bulk write. */
+    Mono<Void> markShown(Collection<Shown> shown);
+
+    /** A person's notification of a room up to a message number. */
+    record Shown(String userId, String roomId, long seq) {
+    }
+
     /** The room was read up to {@code seq} and its notifications closed; a later one shown meanwhile stays. */
     Mono<Void> clearShown(String userId, String roomId, long seq);
 }

@@ -43,7 +43,8 @@ public final class RetentionJob implements AutoCloseable {
     /** Rooms erased per run: a day's runs keep up with any realistic number of rooms archived per day. */
     static final int BATCH = 100;
     /** What a room holds besides its files; attachments last, after their files are gone. */
-    private static final List<String> ROOM_COLLECTIONS = List.of("messages", "reads", "memberships", "bookmarks", "inboxes", "attachments");
+    private static final List<String> ROOM_COLLECTIONS = List.of("messages", "reads", "memberships", "bookmarks", "inboxes",
+            "notifications", "notification_reminders", "notification_log", "attachments");
 
     private final ReactiveMongoTemplate mongo;
     private final AttachmentStore attachments;

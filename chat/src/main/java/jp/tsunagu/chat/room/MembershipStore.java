@@ -11,6 +11,9 @@ public interface MembershipStore {
     /** The membership if the user is an active member; empty otherwise. */
     Mono<Membership> findActive(String roomId, String userId);
 
+    /** The active memberships among these ({@link Membership#idOf}), in one query. */
+    Flux<Membership> findActive(java.util.Collection<String> membershipIds);
+
     Mono<Membership> save(Membership membership);
 
     Flux<Membership> activeMembers(String roomId);

@@ -67,6 +67,18 @@ public final class MongoMembershipStore implements MembershipStore {
     }
 
     @Override
+    public Flux<Membership> findActive(Collection<String> membershipIds) {
+        if (membershipIds.isEmpty()) {
+            return Flux.empty();
+        }
+        // _id alone: the only condition the embedded server answers from an index.
+        return mongo.getCollection(mongo.getCollectionName(Membership.class))
+                .flatMapMany(c -> c.find(Filters.in("_id", membershipIds)))
+                .map(d -> mongo.getConverter().read(Membership.class, d))
+                .filter(Membership::active);
+    }
+
+    @Override
     public Mono<Membership> save(Membership membership) {
         Mono<?> filed = membership.active() ? file(membership.userId(), List.of(membership.roomId())) : Mono.empty();
         return filed.then(mongo.save(membership));

@@ -312,7 +312,8 @@ class NotificationSenderTests {
         clock.set(due.minus(Duration.ofHours(1)).minusSeconds(1));
         sender.run().block(WAIT);
         assertThat(service.received(phone.id())).hasSize(1);
-        clock.set(due.minus(Duration.ofHours(1)));
+        // Reminders are looked at every half minute.
+        clock.set(due.minus(Duration.ofHours(1)).plus(NotificationSender.REMINDERS_EVERY));
         sender.run().block(WAIT);
         clock.advance(Duration.ofMinutes(30));
         sender.run().block(WAIT);
@@ -550,8 +551,11 @@ class NotificationSenderTests {
                 upTo + 1000, clock.instant())).block(WAIT);
     }
 
+    /** What the queue, the reminders and the delivery log hold. */
     private List<Notification> all() {
-        return mongo.find(new Query(), Notification.class).collectList().block(WAIT);
+        return reactor.core.publisher.Flux.just(MongoNotificationStore.QUEUE, MongoNotificationStore.REMINDERS,
+                        MongoNotificationStore.LOG)
+                .concatMap(c -> mongo.find(new Query(), Notification.class, c)).collectList().block(WAIT);
     }
 
     private Notification only(String userId) {

@@ -81,6 +81,9 @@ class RetentionJobTests {
             mongo.insert(new Document("_id", id + ":" + user).append("roomId", id), "memberships").block(WAIT);
             mongo.insert(new Document("_id", user + ":" + id + "-m0").append("roomId", id), "bookmarks").block(WAIT);
             mongo.insert(new Document("_id", id + ":" + user).append("roomId", id), "inboxes").block(WAIT);
+            for (String c : List.of("notifications", "notification_reminders", "notification_log")) {
+                mongo.insert(new Document("_id", id + ":" + user).append("roomId", id), c).block(WAIT);
+            }
         }
         Path photo = Files.writeString(tmp.resolve(id + ".jpg"), "not really a jpeg", StandardCharsets.UTF_8);
         String fileId = attachments.putContent(photo, "photo.jpg", "image/jpeg").block(WAIT);
@@ -106,7 +109,8 @@ class RetentionJobTests {
         assertThat(node("node-a").run().block(WAIT)).isEqualTo(1);
 
         assertThat(mongo.findById(old, Document.class, "rooms").block(WAIT)).isNull();
-        for (String c : List.of("messages", "reads", "memberships", "bookmarks", "inboxes", "attachments")) {
+        for (String c : List.of("messages", "reads", "memberships", "bookmarks", "inboxes", "notifications",
+                "notification_reminders", "notification_log", "attachments")) {
             assertThat(count(c, old)).as(c).isZero();
             assertThat(count(c, recent)).as(c + " of a room archived 4 years ago").isPositive();
             assertThat(count(c, active)).as(c + " of an active room").isPositive();
@@ -124,6 +128,7 @@ class RetentionJobTests {
         assertThat(erasure.get("memberships", Number.class).longValue()).isEqualTo(2);
         assertThat(erasure.get("bookmarks", Number.class).longValue()).isEqualTo(2);
         assertThat(erasure.get("inboxes", Number.class).longValue()).isEqualTo(2);
+        assertThat(erasure.get("notification_log", Number.class).longValue()).isEqualTo(2);
         assertThat(erasure.get("attachments", Number.class).longValue()).isEqualTo(1);
         assertThat(erasure.containsKey("name")).as("the record names no one").isFalse();
 

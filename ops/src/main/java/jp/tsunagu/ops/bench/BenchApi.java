@@ -57,13 +57,34 @@ final class BenchApi implements AutoCloseable {
                 .next();
     }
 
+    Mono<Response> put(String path, String token, String json) {
+        return send(http.put(), path, token, json, null)
+                .responseSingle((r, body) -> body.asString(StandardCharsets.UTF_8).defaultIfEmpty("")
+                        .map(b -> new Response(r.status().code(), b)));
+    }
+
+    /** A post with an {@code Idempotency-Key}, its body drained unread. */
+    Mono<Response> postWithKey(String path, String token, String json, String key) {
+        return send(http.post(), path, token, json, key)
+                .responseConnection((r, connection) -> connection.inbound().receive().then(Mono.just(new Response(r.status().code(), ""))))
+                .next();
+    }
+
     private HttpClient.ResponseReceiver<?> send(String path, String token, String json) {
+        return send(http.post(), path, token, json, null);
+    }
+
+    private HttpClient.ResponseReceiver<?> send(HttpClient.RequestSender method, String path, String token, String json,
+                                                String idempotencyKey) {
         byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
-        return http.post().uri(path)
+        return method.uri(path)
                 .send((request, out) -> {
                     request.header(HttpHeaderNames.AUTHORIZATION, "Bearer " + token)
                             .header(HttpHeaderNames.CONTENT_TYPE, "application/json")
                             .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(bytes.length));
+                    if (idempotencyKey != null) {
+                        request.header("Idempotency-Key", idempotencyKey);
+                    }
                     return out.send(Mono.just(Unpooled.wrappedBuffer(bytes)));
                 });
     }

@@ -47,6 +47,11 @@ final class BenchServer implements AutoCloseable {
     }
 
     static BenchServer start(LoadTool.Options o) throws Exception {
+        return start(o, List.of());
+    }
+
+    /** As {@link #start(LoadTool.Options)}, a started child getting {@code settings} as well ({@code --name=value}). */
+    static BenchServer start(LoadTool.Options o, List<String> settings) throws Exception {
         if (o.url() != null) {
             if (o.keyFile() == null || !Files.isRegularFile(o.keyFile())) {
                 throw new IllegalArgumentException("--url needs --key-file: the PEM key the server was started with "
@@ -61,8 +66,9 @@ final class BenchServer implements AutoCloseable {
         Path dir = workDir(o);
         Path keyFile = dir.resolve("issuer-key.pem");
         LocalJwtIssuer issuer = LocalJwtIssuer.withKeyFile(o.issuer(), keyFile);
-        return child(o, issuer, keyFile, dir, "server", List.of("--tsunagu.embedded-mongo.in-memory=true"),
-                "embedded in-memory MongoDB");
+        List<String> args = new ArrayList<>(List.of("--tsunagu.embedded-mongo.in-memory=true"));
+        args.addAll(settings);
+        return child(o, issuer, keyFile, dir, "server", args, "embedded in-memory MongoDB");
     }
 
     /**

@@ -35,10 +35,7 @@ public final class InboxBench {
     private static final int CONCURRENCY = 16;
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> a = new HashMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
-        }
+        Map<String, String> a = LoadTool.namedArgs(args);
         int myRooms = Integer.parseInt(a.getOrDefault("my-rooms", "40"));
         int rooms = Integer.parseInt(a.getOrDefault("rooms", "400"));
         int requests = Integer.parseInt(a.getOrDefault("requests", "10000"));
@@ -50,14 +47,7 @@ public final class InboxBench {
         if (myRooms > rooms || requests < rooms) {
             throw new IllegalArgumentException("--my-rooms must not exceed --rooms, and --requests must be at least --rooms");
         }
-        // The started server's settings are the load tool's (--server-heap, --server-jvm-opts, --jar).
-        List<String> serverArgs = new ArrayList<>();
-        for (String k : List.of("server-heap", "server-jvm-opts", "jar")) {
-            if (a.containsKey(k)) {
-                serverArgs.addAll(List.of("--" + k, a.get(k)));
-            }
-        }
-        LoadTool.Options o = LoadTool.Options.parse(serverArgs.toArray(String[]::new));
+        LoadTool.Options o = LoadTool.serverOptions(a);
         try (BenchServer server = BenchServer.start(o); BenchApi api = new BenchApi(server.baseUrl, CONCURRENCY)) {
             System.out.println("server: " + server.description);
             new InboxBench(server, api).run(myRooms, rooms, requests, reads, warmup, finished, urgent, mentions);

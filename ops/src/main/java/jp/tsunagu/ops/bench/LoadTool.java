@@ -723,6 +723,26 @@ public final class LoadTool {
         return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : -1;
     }
 
+    /** {@code --name value} pairs, the names without their dashes (the inbox and push benchmarks' arguments). */
+    static Map<String, String> namedArgs(String[] args) {
+        Map<String, String> a = new HashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+        }
+        return a;
+    }
+
+    /** The load tool's options for the server a benchmark starts: its --server-heap, --server-jvm-opts and --jar. */
+    static Options serverOptions(Map<String, String> a) {
+        List<String> serverArgs = new ArrayList<>();
+        for (String k : List.of("server-heap", "server-jvm-opts", "jar")) {
+            if (a.containsKey(k)) {
+                serverArgs.addAll(List.of("--" + k, a.get(k)));
+            }
+        }
+        return Options.parse(serverArgs.toArray(String[]::new));
+    }
+
     static String ms(long micros) {
         return String.format(Locale.ROOT, "%.2f", micros / 1000.0);
     }

@@ -57,6 +57,13 @@ public final class PushServiceSimulator implements AutoCloseable {
     private final List<String> refusals = new CopyOnWriteArrayList<>();
     private final AtomicLong ids = new AtomicLong();
     private volatile boolean keepPayloads = true;
+    private volatile boolean deferChecks;
+    private final List<Raw> deferred = new CopyOnWriteArrayList<>();
+
+    /** A push taken as it came, to be checked and decrypted later ({@link #deferChecks}). */
+    private record Raw(String deviceId, String authorization, String contentEncoding, Map<String, String> headers,
+                       byte[] body, Instant at) {
+    }
 
     public PushServiceSimulator() {
         this(Clock.systemUTC());
@@ -114,6 +121,39 @@ public final class PushServiceSimulator implements AutoCloseable {
         keepPayloads = keep;
     }
 
+    /**
+     * Takes every push for a known device at once (201) and leaves the token check and the decryption to
+     * {@link #settleDeferred}: a benchmark's push service stand-in must not take the cores from the server under
+     * test with a signature check and a key agreement per push while it is measured.
+     */
+    public void deferChecks(boolean defer) {
+        deferChecks = defer;
+    }
+
+    /** Checks and decrypts what was taken while checks were deferred; tells the listeners; emits how many passed. */
+    public int settleDeferred() {
+        int passed = 0;
+        for (Raw raw : List.copyOf(deferred)) {
+            String problem = vapidProblem(raw.authorization());
+            if (problem != null || !"aes128gcm".equals(raw.contentEncoding())) {
+                refuse(raw.deviceId() + ": " + (problem != null ? problem : "not aes128gcm"));
+                continue;
+            }
+            try {
+                Push push = new Push(raw.deviceId(), devices.get(raw.deviceId()).decrypt(raw.body()), raw.headers(), raw.at());
+                if (keepPayloads) {
+                    received.computeIfAbsent(raw.deviceId(), d -> new CopyOnWriteArrayList<>()).add(push);
+                }
+                listeners.forEach(l -> l.accept(push));
+                passed++;
+            } catch (GeneralSecurityException | RuntimeException e) {
+                refuse(raw.deviceId() + ": undecryptable: " + e);
+            }
+        }
+        deferred.clear();
+        return passed;
+    }
+
     /** The device unsubscribed: every push to it is answered 410 Gone from now on. */
     public void expire(String deviceId) {
         gone.put(deviceId, true);
@@ -142,6 +182,11 @@ public final class PushServiceSimulator implements AutoCloseable {
                 }
                 return r.send().then();
             }
+            if (deferChecks) {
+                deferred.add(new Raw(id, request.requestHeaders().get("Authorization"),
+                        request.requestHeaders().get("Content-Encoding"), headersOf(request), body, clock.instant()));
+                return response.status(HttpResponseStatus.CREATED).send().then();
+            }
             String problem = vapidProblem(request.requestHeaders().get("Authorization"));
             if (problem != null) {
                 refuse(id + ": " + problem);
@@ -159,14 +204,7 @@ public final class PushServiceSimulator implements AutoCloseable {
                 refuse(id + ": undecryptable: " + e);
                 return response.status(HttpResponseStatus.BAD_REQUEST).sendString(Mono.just("undecryptable: " + e)).then();
             }
-            Map<String, String> headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-            for (String h : List.of("TTL", "Urgency", "Topic", "Content-Encoding")) {
-                String v = request.requestHeaders().get(h);
-                if (v != null) {
-                    headers.put(h, v);
-                }
-            }
-            Push push = new Push(id, payload, headers, clock.instant());
+            Push push = new Push(id, payload, headersOf(request), clock.instant());
             if (keepPayloads) {
                 received.computeIfAbsent(id, d -> new CopyOnWriteArrayList<>()).add(push);
             }
@@ -174,6 +212,17 @@ public final class PushServiceSimulator implements AutoCloseable {
             return response.status(HttpResponseStatus.CREATED).header("Location", origin() + "/messages/" + ids.incrementAndGet())
                     .send().then();
         });
+    }
+
+    private static Map<String, String> headersOf(HttpServerRequest request) {
+        Map<String, String> headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        for (String h : List.of("TTL", "Urgency", "Topic", "Content-Encoding")) {
+            String v = request.requestHeaders().get(h);
+            if (v != null) {
+                headers.put(h, v);
+            }
+        }
+        return headers;
     }
 
     /** What is wrong with the {@code vapid t=…, k=…} header (RFC 8292, section 3), or null. */

@@ -26,7 +26,8 @@ import jp.tsunagu.connectors.push.VapidKeys;
 /**
  * A browser's side of a push subscription: its P-256 key pair and authentication secret, and the decryption of
  * what the push service hands it (RFC 8291 with the aes128gcm content coding of RFC 8188), written from the RFCs
- * with the JDK's crypto alone.
+ * with the JDK's crypto alone. It shares no code with the server's {@code Aes128GcmEncryption}, its small helpers
+ * included, on purpose: it is the check of that code.
  */
 public final class SimulatedDevice {
 
