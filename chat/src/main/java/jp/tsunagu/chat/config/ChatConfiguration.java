@@ -85,7 +85,8 @@ import tools.jackson.databind.type.LogicalType;
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties({ChatProperties.class, ClaimNames.class, RetentionProperties.class, EventLogProperties.class,
         UrgentProperties.class})
-@Import({SecurityConfiguration.class, OpenApiConfiguration.class, ConsentConfiguration.class, NotifyConfiguration.class})
+@Import({SecurityConfiguration.class, OpenApiConfiguration.class, ConsentConfiguration.class, NotifyConfiguration.class,
+        SearchConfiguration.class})
 public class ChatConfiguration {
 
     /** Index creation and opening the change stream at start-up; a database not answering by then is down. */

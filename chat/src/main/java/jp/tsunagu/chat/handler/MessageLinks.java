@@ -10,6 +10,6 @@ final class MessageLinks {
 
     /** The web client's route that opens the room at the message. */
     static String href(Message m) {
-        return "/#/rooms/" + m.roomId() + "?message=" + m.id();
+        return "/app/#/rooms/" + m.roomId() + "/messages/" + m.id();
     }
 }

@@ -81,6 +81,11 @@ public class ApiException extends RuntimeException {
                 retryAfter);
     }
 
+    /** Not now, a passing state (an index still being built): the client retries after {@code retryAfter}. */
+    public static ApiException unavailable(String type, String detail, Duration retryAfter) {
+        return new ApiException(HttpStatus.SERVICE_UNAVAILABLE, type, detail, List.of(), retryAfter);
+    }
+
     public static ApiException tooLarge(String field, String detail) {
         return new ApiException(HttpStatus.CONTENT_TOO_LARGE, "too-large", detail,
                 List.of(new FieldError(field, detail)));

@@ -142,6 +142,8 @@ class AuthorizationMatrixIntegrationTests extends IntegrationTestSupport {
                 row(Endpoint.PINS,                        200,  200,   404,     200,    200,   401,    401),
                 row(Endpoint.BOOKMARK,                    204,  204,   404,     204,    204,   401,    401),
                 row(Endpoint.BOOKMARKS,                   200,  200,   200,     200,    200,   401,    401),
+                row(Endpoint.SEARCH,                      200,  200,   200,     200,    200,   401,    401),
+                row(Endpoint.SEARCH_IN_ROOM,              200,  200,   404,     200,    200,   401,    401),
                 row(Endpoint.VAPID_KEY,                   200,  200,   200,     200,    200,   401,    401),
                 row(Endpoint.SUBSCRIBE_DEVICE,            201,  201,   201,     201,    201,   401,    401),
                 row(Endpoint.LIST_DEVICES,                200,  200,   200,     200,    200,   401,    401),
@@ -535,6 +537,19 @@ class AuthorizationMatrixIntegrationTests extends IntegrationTestSupport {
 
         BOOKMARKS((f, c) -> cl -> get(cl, "/api/v1/bookmarks"), readOnly((f, c, r) -> assertThat(r.list()).isEmpty())),
 
+        SEARCH((f, c) -> {
+            f.awaitSearchable();
+            return cl -> get(cl, "/api/v1/search?q=血圧安定");
+        }, readOnly((f, c, r) -> assertThat((List<Object>) r.map().get("items"))
+                .extracting(i -> path((Map<String, Object>) i, "message", "id"))
+                .matches(ids -> ids.contains(f.doctorMessageId()) == c.isMember(), "found by members only"))),
+
+        SEARCH_IN_ROOM((f, c) -> {
+            f.awaitSearchable();
+            return cl -> get(cl, "/api/v1/search?q=血圧安定&room={r}", f.roomId());
+        }, readOnly((f, c, r) -> assertThat((List<Object>) r.map().get("items"))
+                .extracting(i -> path((Map<String, Object>) i, "message", "id")).containsExactly(f.doctorMessageId()))),
+
         VAPID_KEY((f, c) -> cl -> get(cl, "/api/v1/notifications/vapid-key"), readOnly((f, c, r) ->
                 assertThat((String) r.map().get("publicKey")).hasSize(87))),
 
@@ -712,6 +727,26 @@ class AuthorizationMatrixIntegrationTests extends IntegrationTestSupport {
                         .defaultHeader(HttpHeaders.AUTHORIZATION, "Bearer " + expiredToken(team.nurse())).build();
                 default -> as(user(c));
             };
+        }
+
+        /** Waits until the doctor's message is in the search index (which follows posts within a fraction of a second). */
+        void awaitSearchable() {
+            if (ghost) {
+                return;
+            }
+            String id = doctorMessageId();
+            long end = System.nanoTime() + java.time.Duration.ofSeconds(10).toNanos();
+            Response r = null;
+            while (System.nanoTime() < end) {
+                r = get(as(team.careManager()), "/api/v1/search?q=血圧安定&room={r}", roomId());
+                if (r.status() == 200 && ((List<Object>) r.map().get("items")).stream()
+                        .anyMatch(i -> id.equals(path((Map<String, Object>) i, "message", "id")))) {
+                    return;
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(java.time.Duration.ofMillis(20).toNanos());
+            }
+            throw new AssertionError("the doctor's message " + id + " was not searchable within 10 s: " + r
+                    + " (ghost " + ghost + ")");
         }
 
         /** A new device's subscription, as a browser gives it (a push service on loopback, allowed in the tests). */

@@ -66,8 +66,8 @@ class ViewingIntegrationTests extends IntegrationTestSupport {
         ws.close();
         await(() -> device(t.nurse(), phoneId).get("viewing") == null);
         mention(t, "閉じた後の連絡");
-        await(() -> service.received(phone.id()).size() == 1);
-        assertThat(service.received(desk.id())).hasSize(2);
+        // Both devices' pushes leave at once; neither arrives first for sure.
+        await(() -> service.received(phone.id()).size() == 1 && service.received(desk.id()).size() == 2);
     }
 
     @Test

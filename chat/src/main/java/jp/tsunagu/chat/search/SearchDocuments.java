@@ -1,0 +1,79 @@
+package jp.tsunagu.chat.search;
+
+import java.time.Instant;
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+import jp.tsunagu.chat.message.Message;
+import jp.tsunagu.chat.message.Priority;
+import tools.jackson.databind.JsonNode;
+
+/** A message as the index keeps it, from the stored message or from the event that carried it. */
+final class SearchDocuments {
+
+    private SearchDocuments() {
+    }
+
+    /** Null for a deleted message (it leaves the index). */
+    static SearchDocument of(Message m) {
+        if (m.isDeleted()) {
+            return null;
+        }
+        Set<String> has = new LinkedHashSet<>();
+        if (m.attachments() != null) {
+            m.attachments().forEach(a -> has.add(kind(a.contentType())));
+        }
+        if (m.request() != null) {
+            has.add("request");
+        }
+        if (m.excerpt() != null) {
+            has.add("excerpt");
+        }
+        return new SearchDocument(m.id(), m.roomId(), m.changeSeq(), m.createdAt(), m.text(), m.author().userId(),
+                m.author().profession() == null ? null : m.author().profession().code(), m.author().facilityId(), has,
+                m.priority() == Priority.URGENT);
+    }
+
+    /** From a {@code message.*} event's {@code message} (a MessageView); null for a deleted message. */
+    static SearchDocument of(JsonNode m) {
+        if (!m.path("deleted").isMissingNode() && !m.path("deleted").isNull()) {
+            return null;
+        }
+        Set<String> has = new LinkedHashSet<>();
+        m.path("attachments").forEach(a -> has.add(kind(a.path("contentType").asString(""))));
+        if (isSet(m.path("request"))) {
+            has.add("request");
+        }
+        if (isSet(m.path("excerpt"))) {
+            has.add("excerpt");
+        }
+        JsonNode author = m.path("author");
+        JsonNode profession = author.path("profession").path("code");
+        return new SearchDocument(m.path("id").asString(), m.path("roomId").asString(), m.path("changeSeq").asLong(),
+                instant(m.path("createdAt")), m.path("text").asString(""), author.path("userId").asString(null),
+                profession.isString() ? profession.asString() : null, text(author.path("facilityId")), has,
+                "urgent".equals(m.path("priority").asString("")));
+    }
+
+    /** ISO-8601, or seconds as a number (a mapper writing dates as timestamps). */
+    private static Instant instant(JsonNode n) {
+        if (n.isNumber()) {
+            java.math.BigDecimal seconds = n.decimalValue();
+            return Instant.ofEpochSecond(seconds.longValue(), seconds.remainder(java.math.BigDecimal.ONE).movePointRight(9).longValue());
+        }
+        return Instant.parse(n.asString());
+    }
+
+    private static boolean isSet(JsonNode n) {
+        return !n.isMissingNode() && !n.isNull();
+    }
+
+    private static String text(JsonNode n) {
+        return n.isString() ? n.asString() : null;
+    }
+
+    /** {@code photo} for an image, {@code file} for anything else attached. */
+    static String kind(String contentType) {
+        return contentType != null && contentType.startsWith("image/") ? "photo" : "file";
+    }
+}
