@@ -1,6 +1,6 @@
 // The server under test: the built jar as a child process, demo profile, in-memory MongoDB, free ports.
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { jarPath, outDir } from './paths.mjs';
@@ -78,10 +78,13 @@ export async function startServer(extraArgs = []) {
   const simulatorPort = await freePort();
   const fhirPort = await freePort();
   const log = join(outDir, 'server.log');
+  const dataDir = join(outDir, `data-${port}`);
+  rmSync(dataDir, { recursive: true, force: true });
   const args = [
     '-jar', jarPath,
     '--spring.profiles.active=demo',
-    '--tsunagu.embedded-mongo.in-memory=true',
+    // On disk, as the README's start runs it: the browser drives the embedded default's own backend and indexes.
+    `--tsunagu.embedded-mongo.data-dir=${dataDir}`,
     `--server.port=${port}`,
     `--tsunagu.demo.simulator.port=${simulatorPort}`,
     `--tsunagu.demo.fhir.port=${fhirPort}`,

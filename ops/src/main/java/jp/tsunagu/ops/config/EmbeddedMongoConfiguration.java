@@ -31,9 +31,10 @@ import com.mongodb.client.model.Filters;
 
 import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import jp.tsunagu.chat.config.MongoUri;
+import jp.tsunagu.ops.embedded.EmbeddedMongoTemplate;
+import jp.tsunagu.ops.embedded.IndexedH2Backend;
 
 /**
  * The embedded default: with no MongoDB URI configured, an in-process {@code mongo-java-server} with its
@@ -141,10 +142,29 @@ public class EmbeddedMongoConfiguration {
                 throw new UncheckedIOException("cannot create the data folder " + properties.dataDir(), e);
             }
             Path file = properties.dataDir().resolve("tsunagu.mv");
-            backend = new H2Backend(file.toString());
+            backend = new IndexedH2Backend(file.toString());
             log.info("embedded MongoDB with data in {}", file.toAbsolutePath());
         }
         return new EmbeddedMongo(backend, properties.port(), properties.oplog(), properties.oplogWindow());
+    }
+
+    /**
+     * The driver declares a server dead when a heartbeat is not answered within the connect time-out (it is also
+     * the heartbeat's read time-out), and then fails every operation in flight. The embedded server answers on the
+     * event loops that also run long operations (an index built over a million messages, a start-up pass over all
+     * of them), so a heartbeat can wait for seconds there; on loopback a connection itself never does. A minute.
+     */
+    @Bean
+    org.springframework.boot.mongodb.autoconfigure.MongoClientSettingsBuilderCustomizer embeddedMongoPatience() {
+        return settings -> settings.applyToSocketSettings(s -> s.connectTimeout(60, TimeUnit.SECONDS));
+    }
+
+    /** Replaces Spring Boot's template (which backs off when one exists): counts that do not copy a collection. */
+    @Bean
+    org.springframework.data.mongodb.core.ReactiveMongoTemplate reactiveMongoTemplate(
+            org.springframework.data.mongodb.ReactiveMongoDatabaseFactory factory,
+            org.springframework.data.mongodb.core.convert.MongoConverter converter) {
+        return new EmbeddedMongoTemplate(factory, converter);
     }
 
     @Bean
