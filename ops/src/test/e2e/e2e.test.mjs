@@ -17,6 +17,7 @@ import oidcSignIn from './scenarios/oidc-sign-in.mjs';
 import requestsAndUrgent from './scenarios/requests-urgent.mjs';
 import pushService from './scenarios/push-service.mjs';
 import notifications from './scenarios/notifications.mjs';
+import search from './scenarios/search.mjs';
 
 describe('web client at a phone viewport (demo profile, headless Chromium)', () => {
   before(async () => {
@@ -53,4 +54,5 @@ describe('web client at a phone viewport (demo profile, headless Chromium)', () 
   requestsAndUrgent(run);
   pushService(run);
   notifications(run);
+  search(run);
 });

@@ -2,10 +2,10 @@
 // network when it answers and from this cache when it does not. API calls and the WebSocket are never cached.
 // It also shows the pushes of docs/WEB.md "Notifications": a push carries ids and a fixed label only; what the
 // notification shows beyond that is fetched here with the person's own token, and never leaves the device.
-const CACHE = 'tsunagu-app-v2';
+const CACHE = 'tsunagu-app-v3';
 const SHELL = ['/app/', '/app/app.css', '/app/js/main.js', '/app/js/room.js', '/app/js/consent.js', '/app/js/api.js',
   '/app/js/auth.js', '/app/js/dom.js', '/app/js/i18n.js', '/app/js/live.js', '/app/js/outbox.js', '/app/js/actions.js',
-  '/app/js/notify.js', '/app/js/settings.js', '/app/icon.svg', '/app/icon-192.png', '/app/manifest.webmanifest'];
+  '/app/js/notify.js', '/app/js/settings.js', '/app/js/search.js', '/app/icon.svg', '/app/icon-192.png', '/app/manifest.webmanifest'];
 
 self.addEventListener('install', (e) => e.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting())));
 self.addEventListener('activate', (e) => e.waitUntil(caches.keys()

@@ -40,6 +40,8 @@ const ja = {
   roomLevels: 'ルームごとの通知', level_all: 'すべて', level_mentions: 'メンション・依頼・至急', level_none: '至急のみ',
   default: '既定', directRoom: '個別チャット', promptTitle: '通知を受け取りますか？',
   promptBody: '至急連絡や依頼が、アプリを閉じていても届きます。', promptYes: '受け取る', promptLater: 'あとで',
+  search: '検索', searchAll: 'すべてのルームを検索', searchRoom: 'このルームを検索', searchMore: 'さらに表示',
+  searchNone: '見つかりませんでした', searchFailed: '検索できませんでした',
 };
 const en = {
   appName: 'Tsunagu', signIn: 'Sign in', signInWith: 'Sign in with your facility account', demoUsers: 'Pick a demo user',
@@ -83,6 +85,8 @@ const en = {
   roomLevels: 'Per room', level_all: 'Everything', level_mentions: 'Mentions, requests, urgent', level_none: 'Urgent only',
   default: 'default', directRoom: 'Direct chat', promptTitle: 'Receive notifications?',
   promptBody: 'Urgent messages and requests reach you even with the app closed.', promptYes: 'Turn on', promptLater: 'Later',
+  search: 'Search', searchAll: 'Search all rooms', searchRoom: 'Search this room', searchMore: 'More',
+  searchNone: 'Nothing found', searchFailed: 'The search failed',
 };
 const categoriesJa = { lab: '検査結果', medication: 'お薬', 'vital.bp': '血圧', 'vital.weight': '体重', 'vital.glucose': '血糖',
   allergy: 'アレルギー', memo: 'メモ', condition: '病名' };

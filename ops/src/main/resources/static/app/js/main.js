@@ -1,6 +1,6 @@
 // Tsunagu web client: hash routes #/ (my actions, the first screen), #/inbox/<part>, #/rooms, #/mentions,
 // #/rooms/<id>, #/rooms/<id>/messages/<id> (the room at a message, where a notification opens), #/rooms/<id>/consent,
-// #/settings (notifications).
+// #/settings (notifications), #/search?q=…&room=… (search).
 import { h, clear, when, debounce } from './dom.js';
 import { t, toggleLang, lang, professionLabel } from './i18n.js';
 import { token, me, signOut, demoSignIn, oidcStart, oidcFinish } from './auth.js';
@@ -12,6 +12,7 @@ import { consentScreen } from './consent.js';
 import { requestBlock, acknowledgementBlock } from './actions.js';
 import * as notify from './notify.js';
 import { settingsScreen } from './settings.js';
+import { searchBox, searchScreen } from './search.js';
 
 const main = document.getElementById('main');
 let config = { demo: false };
@@ -73,6 +74,7 @@ async function route() {
   if (m && m[3]) return mount(await consentScreen(m[1], header));
   if (m) return mount(await roomScreen(m[1], header, m[2]));
   if (path === '/settings') return mount(await settingsScreen(header));
+  if (path === '/search' || path.startsWith('/search?')) return mount(await searchScreen(header, path.slice('/search'.length).replace(/^\?/, '')));
   const part = path.match(/^\/inbox\/(requests|acknowledgements|mentions|myRequests)$/);
   if (part) return mount(await inboxScreen(part[1]));
   if (path === '/mentions') return mount(await mentionsScreen());
@@ -208,7 +210,7 @@ async function roomListScreen() {
   };
   const refresh = debounce(() => render().catch(() => {}), 300);
   await render();
-  return { nodes: [bar, tabs('rooms'), h('main', { class: 'scroll' }, list)],
+  return { nodes: [bar, tabs('rooms'), searchBox(null), h('main', { class: 'scroll' }, list)],
     leave: () => { stop(); unfollow.forEach((u) => u.stop()); } };
 }
 

@@ -34,6 +34,8 @@ export async function roomScreen(roomId, header, focusId) {
   const room = detail.room;
   const self = me();
   const { bar, stop } = header(room.name, '#/rooms');
+  bar.insertBefore(h('a', { class: 'link', href: '#/search?room=' + encodeURIComponent(room.id), 'data-testid': 'room-search',
+    'aria-label': t('searchRoom'), title: t('searchRoom') }, '🔍'), bar.querySelector('.conn'));
   if (room.kind === 'patient' && room.resident && room.resident.externalResidentId) {
     bar.insertBefore(h('a', { class: 'chip', href: `#/rooms/${room.id}/consent`, 'data-testid': 'nav-consent' }, t('consent')),
       bar.querySelector('.conn'));

@@ -63,11 +63,19 @@ public class SearchConfiguration {
         }
     }
 
-    /** Starts building or catching up at once; search answers 503 until it is done, the rest of the server does not wait. */
+    /**
+     * Starts building or catching up at once; search answers 503 until it is done, the rest of the server does not
+     * wait. {@code tsunagu.search.enabled=false} keeps the index empty and search unavailable (a node that must not
+     * spend on it, or a measurement of what it costs a post: docs/BENCHMARKS.md).
+     */
     @Bean(destroyMethod = "close")
     SearchIndexer searchIndexer(LuceneMessageIndex index, MessageStore messages, ReactiveMongoTemplate mongo,
-                                JsonMapper json, RoomEventHub hub) {
+                                JsonMapper json, RoomEventHub hub, Environment env) {
         SearchIndexer indexer = new SearchIndexer(index, messages, mongo, json);
+        if (!env.getProperty("tsunagu.search.enabled", Boolean.class, true)) {
+            log.warn("tsunagu.search.enabled=false: messages are not indexed and search answers 503");
+            return indexer;
+        }
         hub.addListener(indexer::accept);
         return indexer.start();
     }

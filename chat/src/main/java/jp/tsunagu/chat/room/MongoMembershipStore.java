@@ -134,10 +134,12 @@ public final class MongoMembershipStore implements MembershipStore {
     public Mono<Long> backfill() {
         Query done = Query.query(where("_id").is("user-rooms-1"));
         return mongo.exists(done, "migrations").flatMap(exists -> exists ? Mono.just(0L)
+                // Collected first, then filed a person at a time: groupBy with fewer concurrent groups than people
+                // stalls once its buffers fill (it hung the start of a database with 300 people).
                 : mongo.find(Query.query(where("active").is(true)), Membership.class)
-                        .groupBy(Membership::userId)
-                        .flatMap(byUser -> byUser.map(Membership::roomId).collectList()
-                                .flatMap(rooms -> file(byUser.key(), rooms).thenReturn((long) rooms.size())), 4)
+                        .collectMultimap(Membership::userId, Membership::roomId)
+                        .flatMapMany(byUser -> Flux.fromIterable(byUser.entrySet()))
+                        .flatMap(e -> file(e.getKey(), e.getValue()).thenReturn((long) e.getValue().size()), 4)
                         .reduce(0L, Long::sum)
                         .flatMap(n -> mongo.upsert(done, new Update().set("at", clock.instant()).set("memberships", n),
                                 "migrations").thenReturn(n)));

@@ -159,6 +159,11 @@ public final class LuceneMessageIndex implements MessageIndex, AutoCloseable {
         if (current(d.messageId()) >= d.changeSeq()) {
             return;
         }
+        putNew(d);
+    }
+
+    @Override
+    public synchronized void putNew(SearchDocument d) {
         recent.put(d.messageId(), d.changeSeq());
         Document doc = new Document();
         doc.add(new StoredField("change", d.changeSeq()));
@@ -215,6 +220,17 @@ public final class LuceneMessageIndex implements MessageIndex, AutoCloseable {
         }
         recent.put(messageId, changeSeq);
         delete(new Term("id", messageId));
+    }
+
+    @Override
+    public synchronized void clear() {
+        try {
+            writer.deleteAll();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        recent.clear();
+        refreshNow();
     }
 
     @Override

@@ -19,6 +19,12 @@ public interface MessageIndex {
     /** Takes the message out (deleted at {@code changeSeq}); an earlier state arriving later does not bring it back. */
     void remove(String messageId, long changeSeq);
 
+    /** Adds a message the index holds no state of (the first build of an empty index): no lookup of an earlier one. */
+    void putNew(SearchDocument document);
+
+    /** Takes everything out (an index built from another database). */
+    void clear();
+
     /** Takes every message of the room out (the room was erased, or is indexed again from scratch). */
     void removeRoom(String roomId);
 

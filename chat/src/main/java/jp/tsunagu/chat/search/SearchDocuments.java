@@ -34,6 +34,40 @@ final class SearchDocuments {
                 m.priority() == Priority.URGENT);
     }
 
+    /**
+     * From a stored message document as the database holds it, read with only {@link #FIELDS} (the start-up build
+     * reads a whole region's messages; mapping each to a {@link Message} cost more than indexing it).
+     */
+    static SearchDocument of(org.bson.Document m) {
+        if (m.get("deleted") != null) {
+            return null;
+        }
+        Set<String> has = new LinkedHashSet<>();
+        Object attachments = m.get("attachments");
+        if (attachments instanceof java.util.List<?> list) {
+            list.forEach(a -> has.add(kind(a instanceof org.bson.Document d ? d.getString("contentType") : null)));
+        }
+        if (m.get("request") != null) {
+            has.add("request");
+        }
+        if (m.get("excerpt") != null) {
+            has.add("excerpt");
+        }
+        org.bson.Document author = m.get("author", org.bson.Document.class);
+        String profession = author == null || author.getString("profession") == null ? null
+                : jp.tsunagu.chat.identity.Profession.parse(author.getString("profession"))
+                        .map(jp.tsunagu.chat.identity.Profession::code).orElse(author.getString("profession"));
+        java.util.Date created = m.getDate("createdAt");
+        return new SearchDocument(String.valueOf(m.get("_id")), m.getString("roomId"), ((Number) m.get("changeSeq")).longValue(),
+                created == null ? Instant.EPOCH : created.toInstant(), m.getString("text"),
+                author == null ? null : author.getString("userId"), profession,
+                author == null ? null : author.getString("facilityId"), has, "URGENT".equals(m.getString("priority")));
+    }
+
+    /** What {@link #of(org.bson.Document)} reads. */
+    static final java.util.List<String> FIELDS = java.util.List.of("roomId", "changeSeq", "createdAt", "text", "author",
+            "attachments", "request", "excerpt", "deleted", "priority");
+
     /** From a {@code message.*} event's {@code message} (a MessageView); null for a deleted message. */
     static SearchDocument of(JsonNode m) {
         if (!m.path("deleted").isMissingNode() && !m.path("deleted").isNull()) {

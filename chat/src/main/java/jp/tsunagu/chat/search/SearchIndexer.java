@@ -49,9 +49,12 @@ public final class SearchIndexer implements AutoCloseable {
     static final int ROOMS_FOR_A_FULL_PASS = 20;
     private static final String DATABASE_MARKER = "search-index-database";
     private static final int PAGE = 500;
+    /** Messages read per query by the full pass: large enough that round trips do not dominate, small in memory. */
+    static final int BUILD_BATCH = 1_000;
     private static final Duration STARTUP_WAIT = Duration.ofMinutes(30);
 
     private final MessageIndex index;
+    private final int buildBatch;
     private final MessageStore messages;
     private final ReactiveMongoTemplate mongo;
     private final JsonMapper json;
@@ -67,6 +70,12 @@ public final class SearchIndexer implements AutoCloseable {
     private boolean uncommitted;
 
     public SearchIndexer(MessageIndex index, MessageStore messages, ReactiveMongoTemplate mongo, JsonMapper json) {
+        this(index, messages, mongo, json, BUILD_BATCH);
+    }
+
+    /** With the full pass's batch size given (tests cross batches with a few messages). */
+    SearchIndexer(MessageIndex index, MessageStore messages, ReactiveMongoTemplate mongo, JsonMapper json, int buildBatch) {
+        this.buildBatch = buildBatch;
         this.index = index;
         this.messages = messages;
         this.mongo = mongo;
@@ -221,11 +230,12 @@ public final class SearchIndexer implements AutoCloseable {
             }
         });
         if (!sameDatabase || index.isEmpty() || behind.size() > ROOMS_FOR_A_FULL_PASS) {
+            boolean fresh = !sameDatabase || index.isEmpty();
             if (!sameDatabase) {
-                committed.keySet().forEach(index::removeRoom);
+                index.clear();
             }
             // One pass: every message, each kept in its latest state; then each room's number as read before it.
-            long count = mongo.find(new Query(), Message.class).doOnNext(this::indexMessage).count().block(STARTUP_WAIT);
+            long count = fullPass(fresh);
             progress.putAll(heads);
             log.info("search index: built from {} messages of {} rooms in {} ms", count, heads.size(),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
@@ -252,6 +262,38 @@ public final class SearchIndexer implements AutoCloseable {
         }
         this.database = database;
         commit();
+    }
+
+    /**
+     * Reads every message, a batch at a time by id: the ids first, then each batch by {@code _id $in}. One
+     * find over the whole collection would be simpler, but the embedded server collects every matching
+     * document before it sends the first batch (a million messages did not fit in 2 GB); by id it reads
+     * only the batch asked, through its _id index, here and on MongoDB alike.
+     *
+     * @param fresh the index is empty: documents are added without looking for an older version
+     * @return the number of messages read
+     */
+    private long fullPass(boolean fresh) {
+        Query idsOnly = new Query();
+        idsOnly.fields().include("_id");
+        List<Object> ids = mongo.find(idsOnly, Document.class, "messages").map(d -> d.get("_id")).collectList()
+                .block(STARTUP_WAIT);
+        long count = 0;
+        for (int from = 0; from < ids.size(); from += buildBatch) {
+            Query batch = Query.query(Criteria.where("_id").in(ids.subList(from, Math.min(ids.size(), from + buildBatch))));
+            SearchDocuments.FIELDS.forEach(f -> batch.fields().include(f));
+            count += mongo.find(batch, Document.class, "messages").doOnNext(d -> {
+                SearchDocument doc = SearchDocuments.of(d);
+                if (doc != null && fresh) {
+                    index.putNew(doc);
+                } else if (doc != null) {
+                    index.put(doc);
+                } else if (!fresh) {
+                    index.remove(String.valueOf(d.get("_id")), ((Number) d.get("changeSeq")).longValue());
+                }
+            }).count().block(STARTUP_WAIT);
+        }
+        return count;
     }
 
     private String database;

@@ -103,6 +103,19 @@ class MongoMembershipStoreTests {
         assertThat(new MongoMembershipStore(mongo, clock).backfill().block(WAIT)).as("done once").isZero();
     }
 
+    @Test
+    void theBackfillFilesEveryPersonOfALargeDatabase() {
+        // More people than the backfill files at once, and more memberships than a stream buffers.
+        for (int u = 0; u < 300; u++) {
+            for (int r = 0; r < 3; r++) {
+                mongo.save(new Membership(Membership.idOf("room-" + r, "u" + u), "room-" + r, "u" + u, "u" + u,
+                        Profession.NURSE, "f", "f", MemberRole.MEMBER, true, ++seq, NOW, null, null)).block(WAIT);
+            }
+        }
+        assertThat(store.backfill().block(WAIT)).isEqualTo(900);
+        assertThat(store.activeOf("u299", 100).collectList().block(WAIT)).hasSize(3);
+    }
+
     private Document rooms() {
         return mongo.findById(NURSE, Document.class, MongoMembershipStore.USER_ROOMS).block(WAIT).get("rooms", Document.class);
     }

@@ -82,6 +82,23 @@ class SearchIndexerTests {
     }
 
     @Test
+    void theFirstBuildReadsEveryMessageBatchByBatch() throws Exception {
+        room("r1");
+        List<String> ids = new java.util.ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            ids.add(post("r1", "申し送り" + i).id());
+        }
+        Message edited = edit(messages.findById(ids.get(9)).block(WAIT), "申し送り（訂正）");
+        // Four batches of three and one of one: each message is read once, in its latest state.
+        try (LuceneMessageIndex index = open(); SearchIndexer indexer = new SearchIndexer(index, messages, mongo, JSON, 3).start()) {
+            indexer.awaitReady(WAIT);
+            assertThat(find(index, "申し送り", "r1")).containsExactlyInAnyOrderElementsOf(ids);
+            assertThat(find(index, "訂正", "r1")).containsExactly(edited.id());
+            assertThat(index.progress()).containsEntry("r1", edited.changeSeq());
+        }
+    }
+
+    @Test
     void aRestartCatchesUpOnTheRoomsThatMovedWhileTheNodeWasDown() throws Exception {
         room("r1");
         room("r2");

@@ -72,6 +72,19 @@ final class BenchServer implements AutoCloseable {
     }
 
     /**
+     * The embedded default on disk: the server keeps its database (and its search index) in {@code dataDir}, as a
+     * single-machine installation does, with {@code settings} as well.
+     */
+    static BenchServer startOnDisk(LoadTool.Options o, Path dataDir, List<String> settings) throws Exception {
+        Path dir = workDir(o);
+        Path keyFile = dir.resolve("issuer-key.pem");
+        LocalJwtIssuer issuer = LocalJwtIssuer.withKeyFile(o.issuer(), keyFile);
+        List<String> args = new ArrayList<>(List.of("--tsunagu.embedded-mongo.data-dir=" + dataDir));
+        args.addAll(settings);
+        return child(o, issuer, keyFile, dir, "server", args, "embedded MongoDB on disk in " + dataDir);
+    }
+
+    /**
      * Two nodes on one MongoDB: the first runs the embedded server with its oplog on a port (change streams for
      * the room event log), the second uses it by URI, as a second machine would use a replica set.
      */

@@ -210,6 +210,52 @@ class CrossNodeEventsIntegrationTests {
         assertThat(seenOnA).extracting(Event::type).contains("message.stamped", "read");
     }
 
+    /**
+     * Each node keeps its own search index from every node's room events: a message written through one node is found
+     * through the others, by its current text after an edit made through a second, and never once deleted through a
+     * third. (The index follows within a quarter second; the wait is only a bound.)
+     */
+    @Test
+    void aMessageWrittenThroughOneNodeIsFoundThroughEveryOtherByItsCurrentTextAndNeverOnceDeleted() {
+        String roomId = room();
+        String id = (String) post(1, CM, roomId, "三拠点検索：ワーファリン 2mg 継続").block(WAIT).get("id");
+        assertThat(awaitFound(0, NURSE, "ﾜｰﾌｧﾘﾝ 三拠点")).containsExactly(id);
+        assertThat(awaitFound(2, DOCTOR, "わーふぁりん 三拠点")).containsExactly(id);
+
+        as(2, CM).patch().uri("/api/v1/rooms/{r}/messages/{m}", roomId, id).contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of("text", "三拠点検索：ワーファリン 中止")).retrieve().toBodilessEntity().block(WAIT);
+        assertThat(awaitFound(0, NURSE, "中止 三拠点")).containsExactly(id);
+        assertThat(searchIds(1, CM, "継続 三拠点")).as("the edit took the word out").isEmpty();
+
+        as(0, CM).delete().uri("/api/v1/rooms/{r}/messages/{m}", roomId, id).retrieve().toBodilessEntity().block(WAIT);
+        for (int node = 0; node < nodes.length; node++) {
+            assertThat(searchIds(node, DOCTOR, "三拠点")).as("deleted, through node %d", node).isEmpty();
+        }
+    }
+
+    /** The ids a search finds, once it finds any (search answers 503 until the node's index is ready). */
+    private static List<String> awaitFound(int node, CareUser user, String q) {
+        long end = System.nanoTime() + WAIT.toNanos();
+        List<String> ids = List.of();
+        while (ids.isEmpty() && System.nanoTime() < end) {
+            ids = searchIds(node, user, q);
+            if (ids.isEmpty()) {
+                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+            }
+        }
+        return ids;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> searchIds(int node, CareUser user, String q) {
+        return as(node, user).get().uri(b -> b.path("/api/v1/search").queryParam("q", q).build())
+                .exchangeToMono(r -> r.statusCode().is2xxSuccessful() ? r.bodyToMono(Map.class)
+                        : r.releaseBody().then(Mono.just(Map.of("items", List.of()))))
+                .map(page -> ((List<Map<String, Object>>) page.get("items")).stream()
+                        .map(i -> (String) ((Map<String, Object>) i.get("message")).get("id")).toList())
+                .block(WAIT);
+    }
+
     @Test
     void aNodeRestartedMidStreamResumesItsFeedAndItsClientsCatchUpWithoutGaps() throws Exception {
         String roomId = room();
