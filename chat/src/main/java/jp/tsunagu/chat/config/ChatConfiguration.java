@@ -354,9 +354,10 @@ public class ChatConfiguration {
     @Bean
     RoomWebSocketHandler roomWebSocketHandler(CurrentUser currentUser, StreamHandler streams, InboxFeed inbox,
                                               jp.tsunagu.chat.handler.NotificationHandler notifications,
-                                              JsonMapper json, ChatProperties properties) {
-        return new RoomWebSocketHandler(currentUser, streams, inbox, notifications, json, properties.heartbeat(),
-                properties.sendQueue());
+                                              MessageHandler messages, jakarta.validation.Validator validator,
+                                              Clock clock, JsonMapper json, ChatProperties properties) {
+        return new RoomWebSocketHandler(currentUser, streams, inbox, notifications, messages, validator, clock, json,
+                properties.heartbeat(), properties.sendQueue());
     }
 
     @Bean

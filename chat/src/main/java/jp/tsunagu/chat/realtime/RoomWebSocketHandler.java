@@ -9,12 +9,16 @@ import org.springframework.web.reactive.socket.WebSocketHandler;
 import org.springframework.web.reactive.socket.WebSocketMessage;
 import org.springframework.web.reactive.socket.WebSocketSession;
 
+import jp.tsunagu.chat.api.Requests;
+import jp.tsunagu.chat.handler.MessageHandler;
 import jp.tsunagu.chat.handler.NotificationHandler;
 import jp.tsunagu.chat.identity.CareUser;
 import jp.tsunagu.chat.identity.CurrentUser;
 import jp.tsunagu.chat.support.ApiException;
+import jp.tsunagu.chat.support.ProblemWebExceptionHandler;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -25,27 +29,43 @@ import tools.jackson.databind.json.JsonMapper;
  * "roomId":"…"}}, {@code {"type":"ping"}}, {@code {"type":"subscribe_inbox"}} (the user-level "my actions" hints, {@link InboxFeed}),
  * {@code {"type":"viewing","device":"…","roomId":"…"}} (this device shows that room now, {@code roomId} null: none;
  * said again about every minute while it holds, so no notification of the room is pushed to the device).
+ * {@code {"type":"post","roomId":"…","idempotencyKey":"…","message":{…}}} posts a message: {@code message} is the
+ * body of {@code POST /rooms/{roomId}/messages}, the key its {@code Idempotency-Key} (required here: it names the
+ * answer), and the rules, checks and stored result are the REST call's ({@link MessageHandler#post}); a phone that
+ * holds the socket saves a request, its headers and a token check per post. Answered by {@code posted} (with
+ * {@code replayed} for a key already used for the same message) or by an {@code error} frame carrying the REST
+ * answer's problem details; a connection's posts are taken one after another, so they keep their order.
  * Server frames: the room events of {@link RoomEvent}, plus
- * {@code subscribed}, {@code resync}, {@code heartbeat}, {@code pong} and {@code error} (with the room id and
- * an HTTP-like status, e.g. 404 for a room the user is not in).
+ * {@code subscribed}, {@code resync}, {@code heartbeat}, {@code pong}, {@code posted} and {@code error} (with the
+ * room id and an HTTP-like status, e.g. 404 for a room the user is not in).
  */
 public final class RoomWebSocketHandler implements WebSocketHandler {
 
     private static final Logger log = LoggerFactory.getLogger(RoomWebSocketHandler.class);
-    /** Client frames are tiny commands; anything bigger is not ours. */
-    private static final int MAX_CLIENT_FRAME = 4_096;
+    /**
+     * Commands are tiny; a post carries its message, up to the socket's frame limit (Reactor Netty's 64 KiB): a
+     * longer one (the REST body allows 10,000 characters of text and 30,000 of HTML) is posted over REST.
+     */
+    private static final int MAX_CLIENT_FRAME = 65_536;
 
     private final CurrentUser currentUser;
     private final StreamHandler streams;
     private final InboxFeed inbox;
     private final NotificationHandler notifications;
+    private final MessageHandler messages;
+    private final jakarta.validation.Validator validator;
+    private final java.time.Clock clock;
     private final JsonMapper json;
     private final Flux<StreamConnection.Frame> heartbeat;
     private final int queueCapacity;
 
     public RoomWebSocketHandler(CurrentUser currentUser, StreamHandler streams, InboxFeed inbox,
-                                NotificationHandler notifications, JsonMapper json, Duration heartbeatEvery,
-                                int queueCapacity) {
+                                NotificationHandler notifications, MessageHandler messages,
+                                jakarta.validation.Validator validator, java.time.Clock clock, JsonMapper json,
+                                Duration heartbeatEvery, int queueCapacity) {
+        this.clock = clock;
+        this.messages = messages;
+        this.validator = validator;
         this.inbox = inbox;
         this.notifications = notifications;
         this.currentUser = currentUser;
@@ -61,18 +81,23 @@ public final class RoomWebSocketHandler implements WebSocketHandler {
     @Override
     public Mono<Void> handle(WebSocketSession session) {
         return session.getHandshakeInfo().getPrincipal()
-                .flatMap(currentUser::of)
-                .flatMap(user -> run(session, user))
+                .flatMap(principal -> currentUser.of(principal).flatMap(user -> run(session, user, expiry(principal))))
                 .switchIfEmpty(Mono.defer(session::close));
     }
 
-    private Mono<Void> run(WebSocketSession session, CareUser user) {
+    /** When the token the connection was opened with expires; null: never (not a token). */
+    private static java.time.Instant expiry(java.security.Principal principal) {
+        return principal instanceof org.springframework.security.oauth2.server.resource.authentication.AbstractOAuth2TokenAuthenticationToken<?> t
+                ? t.getToken().getExpiresAt() : null;
+    }
+
+    private Mono<Void> run(WebSocketSession session, CareUser user, java.time.Instant expiresAt) {
         StreamConnection connection = new StreamConnection(user.id(), queueCapacity, false);
         // The device this connection said it is, so its "viewing" ends with the connection.
         AtomicReference<String> device = new AtomicReference<>();
         streams.opened();
         Mono<Void> inbound = session.receive()
-                .concatMap(message -> command(user, connection, device, message))
+                .concatMap(message -> command(user, expiresAt, connection, device, message))
                 .then();
         Mono<Void> outbound = session.send(connection.frames(heartbeat).map(frame -> session.textMessage(frame.json())));
         return Mono.firstWithSignal(inbound, outbound)
@@ -90,8 +115,8 @@ public final class RoomWebSocketHandler implements WebSocketHandler {
                 .then(Mono.defer(session::close));
     }
 
-    private Mono<Void> command(CareUser user, StreamConnection connection, AtomicReference<String> device,
-                               WebSocketMessage message) {
+    private Mono<Void> command(CareUser user, java.time.Instant expiresAt, StreamConnection connection,
+                               AtomicReference<String> device, WebSocketMessage message) {
         String text = message.getPayloadAsText();
         if (text.length() > MAX_CLIENT_FRAME) {
             return error(connection, null, 413, "frame too large");
@@ -134,12 +159,94 @@ public final class RoomWebSocketHandler implements WebSocketHandler {
                         .then()
                         .onErrorResume(ApiException.class, e -> error(connection, roomId, e.status().value(), e.getMessage()));
             }
+            case "post" -> post(user, expiresAt, connection, roomId, node);
             case "ping" -> {
                 connection.offer(StreamConnection.Frame.control("{\"type\":\"pong\"}"));
                 yield Mono.empty();
             }
             default -> error(connection, roomId, 400, "unknown frame type");
         };
+    }
+
+    /**
+     * The REST post's rules over the socket: the same handler, the same checks of the body (its binding and its
+     * constraints), the same problem details in the error frame. A write of this user's that the token would no
+     * longer allow over REST (it expired since the connection opened) is refused with 401: reconnect with a fresh one.
+     */
+    private Mono<Void> post(CareUser user, java.time.Instant expiresAt, StreamConnection connection, String roomId,
+                            JsonNode node) {
+        String key = node.path("idempotencyKey").isString() ? node.path("idempotencyKey").asString() : null;
+        return Mono.defer(() -> {
+                    if (key == null) {
+                        throw ApiException.invalid("idempotencyKey", "is required on a post over the WebSocket");
+                    }
+                    if (roomId == null) {
+                        throw ApiException.invalid("roomId", "is required");
+                    }
+                    requireUnexpired(expiresAt, clock.instant());
+                    return messages.post(user, roomId, body(node.path("message")), key);
+                })
+                .doOnNext(posted -> {
+                    var frame = json.createObjectNode().put("type", "posted").put("roomId", roomId)
+                            .put("idempotencyKey", key).put("replayed", posted.replayed());
+                    frame.set("message", json.valueToTree(posted.message()));
+                    connection.offer(StreamConnection.Frame.control(json.writeValueAsString(frame)));
+                })
+                .then()
+                .onErrorResume(ApiException.class, e -> {
+                    var frame = json.createObjectNode().put("type", "error").put("status", e.status().value())
+                            .put("detail", e.getMessage());
+                    if (roomId != null) {
+                        frame.put("roomId", roomId);
+                    }
+                    if (key != null) {
+                        frame.put("idempotencyKey", key);
+                    }
+                    if (e.retryAfter() != null) {
+                        frame.put("retryAfter", Math.max(1, (e.retryAfter().toMillis() + 999) / 1000));
+                    }
+                    frame.set("problem", json.valueToTree(ProblemWebExceptionHandler.body(e,
+                            "/api/v1/rooms/" + roomId + "/messages")));
+                    connection.offer(StreamConnection.Frame.control(json.writeValueAsString(frame)));
+                    return Mono.empty();
+                });
+    }
+
+    /**
+     * A write over a connection is allowed while the token it was opened with is: the handshake checked it once,
+     * and a socket can outlive it by hours. 401: reconnect with a fresh token.
+     */
+    static void requireUnexpired(java.time.Instant expiresAt, java.time.Instant now) {
+        if (expiresAt != null && !now.isBefore(expiresAt)) {
+            throw new ApiException(org.springframework.http.HttpStatus.UNAUTHORIZED, "unauthorized",
+                    "the token this connection was opened with has expired: reconnect with a fresh one", java.util.List.of());
+        }
+    }
+
+    /** The message of a post frame, bound and checked as the REST body is (400 naming the field otherwise). */
+    private Requests.PostMessage body(JsonNode message) {
+        if (!message.isObject()) {
+            throw ApiException.invalid("message", "is required: the body of a post");
+        }
+        Requests.PostMessage request;
+        try {
+            request = json.treeToValue(message, Requests.PostMessage.class);
+        } catch (JacksonException e) {
+            String field = e.getPath().stream()
+                    .map(ref -> ref.getPropertyName() != null ? ref.getPropertyName() : "[" + ref.getIndex() + "]")
+                    .collect(java.util.stream.Collectors.joining(".")).replace(".[", "[");
+            throw ApiException.invalid(field.isEmpty() ? "message" : "message." + field, "has the wrong type or format");
+        }
+        var violations = validator.validate(request);
+        if (!violations.isEmpty()) {
+            java.util.List<ApiException.FieldError> errors = violations.stream()
+                    .map(v -> new ApiException.FieldError(v.getPropertyPath().toString(), v.getMessage()))
+                    .sorted(java.util.Comparator.comparing(ApiException.FieldError::field)).toList();
+            throw new ApiException(org.springframework.http.HttpStatus.BAD_REQUEST, "invalid-request",
+                    errors.stream().map(f -> f.field() + ": " + f.message()).collect(java.util.stream.Collectors.joining("; ")),
+                    errors);
+        }
+        return request;
     }
 
     private Mono<Void> error(StreamConnection connection, String roomId, int status, String detail) {

@@ -59,16 +59,7 @@ public final class ProblemWebExceptionHandler implements WebExceptionHandler, Or
             return Mono.error(ex);
         }
         Problem problem = toProblem(ex, exchange);
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("type", "/problems/" + problem.type());
-        body.put("title", title(problem.status()));
-        body.put("status", problem.status().value());
-        body.put("detail", problem.detail());
-        body.put("instance", exchange.getRequest().getPath().value());
-        if (!problem.errors().isEmpty()) {
-            body.put("errors", problem.errors());
-        }
-        byte[] bytes = json.writeValueAsBytes(body);
+        byte[] bytes = json.writeValueAsBytes(body(problem, exchange.getRequest().getPath().value()));
         var response = exchange.getResponse();
         response.setStatusCode(problem.status());
         response.getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
@@ -85,6 +76,24 @@ public final class ProblemWebExceptionHandler implements WebExceptionHandler, Or
     }
 
     record Problem(HttpStatus status, String type, String detail, List<ApiException.FieldError> errors) {
+    }
+
+    /** The RFC 9457 body of an API error, as the REST answers carry it (the WebSocket's error frames too). */
+    public static Map<String, Object> body(ApiException e, String instance) {
+        return body(new Problem(e.status(), e.type(), e.getMessage(), e.errors()), instance);
+    }
+
+    private static Map<String, Object> body(Problem problem, String instance) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("type", "/problems/" + problem.type());
+        body.put("title", title(problem.status()));
+        body.put("status", problem.status().value());
+        body.put("detail", problem.detail());
+        body.put("instance", instance);
+        if (!problem.errors().isEmpty()) {
+            body.put("errors", problem.errors());
+        }
+        return body;
     }
 
     static String title(HttpStatus status) {

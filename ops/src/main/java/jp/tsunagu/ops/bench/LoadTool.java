@@ -31,6 +31,7 @@ import jp.tsunagu.chat.identity.CareUser;
 import jp.tsunagu.chat.identity.LocalJwtIssuer;
 import jp.tsunagu.chat.identity.Profession;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.client.WebsocketClientSpec;
 import reactor.netty.resources.ConnectionProvider;
@@ -86,6 +87,9 @@ public final class LoadTool {
                                     default "-XX:+UseParallelGC -Dreactor.netty.ioWorkerCount=2"
               --http-connections N  REST connection pool size of the tool (512)
               --connect-concurrency N  WebSocket handshakes in flight while connecting (128)
+              --post-over W         http: POST /rooms/{id}/messages; http-key: the same with an Idempotency-Key,
+                                    as the web client posts; websocket: the post command, with its key, on the
+                                    author's own WebSocket (http)
             """;
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -94,7 +98,7 @@ public final class LoadTool {
     record Options(String url, Path keyFile, String issuer, long serverPid, Path jar, String serverHeap,
                    List<String> serverJvmOptions, int rooms, int members, double rate, int duration, int warmup,
                    int grace, int idleConnections, int httpConnections, int connectConcurrency, double excerptReads,
-                   int revocations, int nodes) {
+                   int revocations, int nodes, String postOver) {
 
         static Options parse(String[] args) {
             Map<String, String> a = new HashMap<>();
@@ -120,7 +124,7 @@ public final class LoadTool {
             }
             Set<String> known = Set.of("rooms", "members", "rate", "duration", "warmup", "grace", "idle-connections",
                     "url", "key-file", "issuer", "server-pid", "jar", "server-heap", "server-jvm-opts",
-                    "http-connections", "connect-concurrency", "excerpts", "revocations", "nodes");
+                    "http-connections", "connect-concurrency", "excerpts", "revocations", "nodes", "post-over");
             for (String k : a.keySet()) {
                 if (!known.contains(k)) {
                     throw new IllegalArgumentException("unknown option --" + k);
@@ -136,7 +140,11 @@ public final class LoadTool {
                     Integer.parseInt(a.getOrDefault("warmup", "10")), Integer.parseInt(a.getOrDefault("grace", "10")),
                     Integer.parseInt(a.getOrDefault("idle-connections", "0")), positive(a, "http-connections", 512),
                     positive(a, "connect-concurrency", 128), Double.parseDouble(a.getOrDefault("excerpts", "0")),
-                    positive(a, "revocations", 20), positive(a, "nodes", 1));
+                    positive(a, "revocations", 20), positive(a, "nodes", 1),
+                    a.getOrDefault("post-over", "http"));
+            if (!List.of("http", "http-key", "websocket").contains(o.postOver())) {
+                throw new IllegalArgumentException("--post-over is http, http-key or websocket");
+            }
             if (o.nodes() > 2 || o.nodes() == 2 && (o.url() != null || o.idleConnections() > 0 || o.excerptReads() > 0)) {
                 throw new IllegalArgumentException("--nodes is 1 or 2, and 2 is for load mode with started servers");
             }
@@ -287,7 +295,13 @@ public final class LoadTool {
                 String body = "{\"text\":\"" + Recipient.Marker.text(r, n, due, now) + "\"}";
                 inFlight.incrementAndGet();
                 sent.incrementAndGet();
-                apis.get(n % apis.size()).postExpectingCreated(paths[r], author.token(), body).subscribe(response -> {
+                String key = "lt-" + r + "-" + n;
+                Mono<BenchApi.Response> posting = switch (o.postOver()) {
+                    case "websocket" -> recipients.get(r * o.members() + author.index()).post(key, body);
+                    case "http-key" -> apis.get(n % apis.size()).postWithKey(paths[r], author.token(), body, key);
+                    default -> apis.get(n % apis.size()).postExpectingCreated(paths[r], author.token(), body);
+                };
+                posting.subscribe(response -> {
                     long at = System.nanoTime();
                     if (due >= tally.windowStart && due < tally.windowEnd) {
                         tally.postResponse.recordValue(Tally.micros(at - due));
@@ -389,8 +403,8 @@ public final class LoadTool {
 
         System.out.println();
         System.out.println("=== Tsunagu load test: " + OffsetDateTime.now().truncatedTo(ChronoUnit.SECONDS));
-        System.out.printf(Locale.ROOT, "settings      rooms=%d members=%d websockets=%d rate=%s/s warmup=%d s duration=%d s grace=%d s%n",
-                rooms.size(), o.members(), recipients.size(), num(o.rate()), o.warmup(), o.duration(), o.grace());
+        System.out.printf(Locale.ROOT, "settings      rooms=%d members=%d websockets=%d rate=%s/s warmup=%d s duration=%d s grace=%d s post-over=%s%n",
+                rooms.size(), o.members(), recipients.size(), num(o.rate()), o.warmup(), o.duration(), o.grace(), o.postOver());
         servers.forEach(s -> System.out.println("server        " + s.description));
         System.out.printf(Locale.ROOT, "posts         scheduled=%d sent=%d accepted=%d failed=%d missed-slot=%d "
                         + "(dispatch lag p99 %s ms, max %s ms)%n", total, sent.get(), acceptedAll.sum(), failed.sum(),

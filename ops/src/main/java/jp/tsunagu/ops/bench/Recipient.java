@@ -4,12 +4,17 @@ import java.nio.charset.StandardCharsets;
 import java.util.BitSet;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
+import reactor.core.publisher.Sinks;
 import reactor.netty.http.client.HttpClient;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
@@ -42,6 +47,11 @@ final class Recipient {
     /** Told of each {@code message.excerpt} event (the excerpt benchmark); null elsewhere. */
     volatile ExcerptListener excerpts;
 
+    /** Frames after the subscription: posts over the socket ({@code --post-over websocket}). */
+    private final Sinks.Many<String> outbound = Sinks.many().unicast().onBackpressureBuffer();
+    /** Posts sent over this socket and not answered yet, by idempotency key. */
+    private final Map<String, MonoSink<BenchApi.Response>> pending = new ConcurrentHashMap<>();
+
     private BitSet received;
     private Set<String> ids;
     private long lastSeq = -1;
@@ -66,7 +76,7 @@ final class Recipient {
         String subscribe = "{\"type\":\"subscribe\",\"roomId\":\"" + roomId + "\"}";
         connection = websockets.uri(wsUrl + "?access_token=" + token)
                 .handle((in, out) -> Mono.when(
-                        out.sendString(Mono.just(subscribe)).then(),
+                        out.sendString(Flux.concat(Mono.just(subscribe), outbound.asFlux())).then(),
                         in.aggregateFrames(1 << 20).receiveFrames()
                                 .doOnNext(frame -> {
                                     if (frame instanceof TextWebSocketFrame text) {
@@ -92,8 +102,26 @@ final class Recipient {
         subscribed.completeExceptionally(error != null ? error : new IllegalStateException("closed by the server"));
     }
 
+    /**
+     * Posts over this socket: the {@code post} command with the key, answered by {@code posted} (201, or 200 for a
+     * replay) or an {@code error} frame (its status). Only the ticker thread posts, so the sink has one producer.
+     */
+    Mono<BenchApi.Response> post(String key, String messageJson) {
+        return Mono.create(sink -> {
+            pending.put(key, sink);
+            String frame = "{\"type\":\"post\",\"roomId\":\"" + roomId + "\",\"idempotencyKey\":\"" + key
+                    + "\",\"message\":" + messageJson + "}";
+            if (outbound.tryEmitNext(frame).isFailure()) {
+                pending.remove(key);
+                sink.error(new IllegalStateException("the socket of " + userId + " is closed"));
+            }
+        });
+    }
+
     void close() {
         closing = true;
+        outbound.tryEmitComplete();
+        pending.values().forEach(s -> s.error(new IllegalStateException("closed")));
         Disposable c = connection;
         if (c != null) {
             c.dispose();
@@ -111,6 +139,8 @@ final class Recipient {
         long seq = -1;
         String id = null;
         String text = null;
+        String key = null;
+        int status = -1;
         try (JsonParser p = JSON.createParser(frame)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 tally.malformed.increment();
@@ -123,6 +153,8 @@ final class Recipient {
                     case "type" -> type = p.getString();
                     case "roomId" -> frameRoomId = p.getString();
                     case "seq" -> seq = p.getLongValue();
+                    case "idempotencyKey" -> key = p.getString();
+                    case "status" -> status = value.isNumeric() ? p.getIntValue() : -1;
                     case "message" -> {
                         if (value != JsonToken.START_OBJECT) {
                             p.skipChildren();
@@ -141,7 +173,12 @@ final class Recipient {
                     default -> p.skipChildren();
                 }
                 boolean excerpt = "message.excerpt".equals(type);
-                if (type != null && !type.equals("message.created") && !excerpt) {
+                // An answer to a post names its key before its message (and an error its status before both).
+                boolean answer = "posted".equals(type) || "error".equals(type);
+                if (answer && key != null) {
+                    break;
+                }
+                if (type != null && !type.equals("message.created") && !excerpt && !answer) {
                     break;
                 }
                 if (type != null && frameRoomId != null && seq >= 0 && id != null && (text != null || excerpt)) {
@@ -163,6 +200,7 @@ final class Recipient {
                 }
             }
             case "subscribed" -> subscribed.complete(null);
+            case "posted" -> answered(key, new BenchApi.Response(201, ""));
             case "heartbeat", "pong" -> { }
             case "resync" -> {
                 tally.resyncs.increment();
@@ -170,6 +208,10 @@ final class Recipient {
             }
             case "error" -> {
                 String json = new String(frame, StandardCharsets.UTF_8);
+                if (key != null) {
+                    answered(key, new BenchApi.Response(status, json));
+                    return;
+                }
                 tally.errorFrames.increment();
                 tally.note("error frame for " + userId + ": " + json);
                 subscribed.completeExceptionally(new IllegalStateException(json));
@@ -201,6 +243,15 @@ final class Recipient {
             received.set(marker.counter());
         }
         tally.delivered(marker, receivedAt, nodes > 1 && marker.counter() % nodes != node);
+    }
+
+    private void answered(String key, BenchApi.Response response) {
+        MonoSink<BenchApi.Response> sink = key == null ? null : pending.remove(key);
+        if (sink == null) {
+            tally.otherFrames.increment();
+        } else {
+            sink.success(response);
+        }
     }
 
     /** Who hears of changed excerpt cards: the card's room and message id, and when the frame arrived. */

@@ -121,6 +121,99 @@ class WebSocketIntegrationTests extends IntegrationTestSupport {
         nurse.inbox().next("pong");
     }
 
+    private static String postFrame(String roomId, String key, String message) {
+        return "{\"type\":\"post\",\"roomId\":\"" + roomId + "\"" + (key == null ? "" : ",\"idempotencyKey\":\"" + key + "\"")
+                + (message == null ? "" : ",\"message\":" + message) + "}";
+    }
+
+    private List<?> messages(CareUser user, String roomId) {
+        return (List<?>) as(user).get().uri("/api/v1/rooms/{r}/messages", roomId).exchange().expectStatus().isOk()
+                .expectBody(Map.class).returnResult().getResponseBody().get("items");
+    }
+
+    @Test
+    void aPostOverTheSocketIsAnsweredOnItAndReachesTheRoomOnceEvenWhenRetried() {
+        Team t = team();
+        // The poster follows no room here, so its answers are the only frames it gets.
+        WebSocketClientConnection nurse = connectWithHeaderToken(t.nurse());
+        WebSocketClientConnection doctor = connectWithQueryToken(t.doctor());
+        doctor.send(subscribe(t.roomId(), null));
+        subscribed(doctor, t.roomId());
+
+        nurse.send(postFrame(t.roomId(), "k-1", "{\"text\":\"14時 訪問済み、血圧 128/76\",\"priority\":\"urgent\"}"));
+        Event posted = nurse.inbox().next("posted");
+        assertThat(posted.json().path("idempotencyKey").asString()).isEqualTo("k-1");
+        assertThat(posted.json().path("replayed").asBoolean()).isFalse();
+        String id = posted.json().path("message").path("id").asString();
+        assertThat(posted.json().path("message").path("priority").asString()).isEqualTo("urgent");
+        assertThat(doctor.inbox().next("message.created").messageId()).isEqualTo(id);
+
+        // The phone did not see the answer and sends it again: the same message, stored once.
+        nurse.send(postFrame(t.roomId(), "k-1", "{\"text\":\"14時 訪問済み、血圧 128/76\",\"priority\":\"urgent\"}"));
+        Event again = nurse.inbox().next("posted");
+        assertThat(again.json().path("replayed").asBoolean()).isTrue();
+        assertThat(again.json().path("message").path("id").asString()).isEqualTo(id);
+        // The REST call with the same key is the same post: the keys are one space.
+        Map<?, ?> rest = as(t.nurse()).post().uri("/api/v1/rooms/{r}/messages", t.roomId())
+                .header("Idempotency-Key", "k-1").contentType(org.springframework.http.MediaType.APPLICATION_JSON)
+                .bodyValue(Map.of("text", "14時 訪問済み、血圧 128/76", "priority", "urgent"))
+                .exchange().expectStatus().isOk().expectBody(Map.class).returnResult().getResponseBody();
+        assertThat(rest.get("id")).isEqualTo(id);
+        assertThat(messages(t.doctor(), t.roomId())).hasSize(1);
+
+        // Posts of one connection are answered in the order they were sent.
+        for (int i = 0; i < 5; i++) {
+            nurse.send(postFrame(t.roomId(), "order-" + i, "{\"text\":\"順番 " + i + "\"}"));
+        }
+        for (int i = 0; i < 5; i++) {
+            assertThat(nurse.inbox().next("posted").json().path("idempotencyKey").asString()).isEqualTo("order-" + i);
+        }
+    }
+
+    @Test
+    void aBadPostOverTheSocketGetsTheRestProblemAndNothingIsStored() {
+        Team t = team();
+        WebSocketClientConnection nurse = connectWithHeaderToken(t.nurse());
+
+        nurse.send(postFrame(t.roomId(), null, "{\"text\":\"鍵なし\"}"));
+        assertProblemFrame(nurse.inbox().next("error"), 400, "idempotencyKey");
+
+        nurse.send(postFrame(t.roomId(), "k-long", "{\"text\":\"" + "あ".repeat(10_001) + "\"}"));
+        Event tooLong = nurse.inbox().next("error");
+        assertProblemFrame(tooLong, 400, "text");
+        assertThat(tooLong.json().path("idempotencyKey").asString()).isEqualTo("k-long");
+        assertThat(tooLong.json().path("problem").path("type").asString()).isEqualTo("/problems/invalid-request");
+
+        nurse.send(postFrame(t.roomId(), "k-type", "{\"text\":\"x\",\"attachmentIds\":{\"a\":1}}"));
+        assertProblemFrame(nurse.inbox().next("error"), 400, "message.attachmentIds");
+
+        nurse.send(postFrame(t.roomId(), "k-none", null));
+        assertProblemFrame(nurse.inbox().next("error"), 400, "message");
+
+        nurse.send(postFrame(t.roomId(), "k-empty", "{}"));
+        assertThat(nurse.inbox().next("error").json().path("status").asInt()).isEqualTo(400);
+
+        WebSocketClientConnection stranger = connectWithHeaderToken(t.otherFacilityStranger());
+        stranger.send(postFrame(t.roomId(), "k-stranger", "{\"text\":\"部外者\"}"));
+        Event refused = stranger.inbox().next("error");
+        assertThat(refused.json().path("status").asInt()).isEqualTo(404);
+        assertThat(refused.json().path("problem").path("status").asInt()).isEqualTo(404);
+
+        assertThat(messages(t.nurse(), t.roomId())).isEmpty();
+        nurse.send("{\"type\":\"ping\"}");
+        nurse.inbox().next("pong");
+    }
+
+    private static void assertProblemFrame(Event e, int status, String field) {
+        assertThat(e.json().path("status").asInt()).as("%s", e).isEqualTo(status);
+        assertThat(e.json().path("problem").path("status").asInt()).isEqualTo(status);
+        if (field != null) {
+            List<String> fields = new ArrayList<>();
+            e.json().path("problem").path("errors").forEach(f -> fields.add(f.path("field").asString()));
+            assertThat(fields).as("%s", e).contains(field);
+        }
+    }
+
     @Test
     void badFramesGetAnErrorFrameAndTheConnectionStaysUsable() {
         Team t = team();
