@@ -186,30 +186,27 @@ public final class RoomWebSocketHandler implements WebSocketHandler {
                     requireUnexpired(expiresAt, clock.instant());
                     return messages.post(user, roomId, body(node.path("message")), key);
                 })
-                .doOnNext(posted -> {
-                    var frame = json.createObjectNode().put("type", "posted").put("roomId", roomId)
-                            .put("idempotencyKey", key).put("replayed", posted.replayed());
-                    frame.set("message", json.valueToTree(posted.message()));
-                    connection.offer(StreamConnection.Frame.control(json.writeValueAsString(frame)));
-                })
+                .doOnNext(posted -> connection.offer(StreamConnection.Frame.control(json.writeValueAsString(
+                        new PostedFrame("posted", roomId, key, posted.replayed(), posted.message())))))
                 .then()
                 .onErrorResume(ApiException.class, e -> {
-                    var frame = json.createObjectNode().put("type", "error").put("status", e.status().value())
-                            .put("detail", e.getMessage());
-                    if (roomId != null) {
-                        frame.put("roomId", roomId);
-                    }
+                    var frame = errorFrame(roomId, e.status().value(), e.getMessage());
                     if (key != null) {
                         frame.put("idempotencyKey", key);
                     }
                     if (e.retryAfter() != null) {
-                        frame.put("retryAfter", Math.max(1, (e.retryAfter().toMillis() + 999) / 1000));
+                        frame.put("retryAfter", ProblemWebExceptionHandler.retryAfterSeconds(e.retryAfter()));
                     }
                     frame.set("problem", json.valueToTree(ProblemWebExceptionHandler.body(e,
                             "/api/v1/rooms/" + roomId + "/messages")));
                     connection.offer(StreamConnection.Frame.control(json.writeValueAsString(frame)));
                     return Mono.empty();
                 });
+    }
+
+    /** The answer to a post: the key before the message, so a reader can stop at the key. */
+    private record PostedFrame(String type, String roomId, String idempotencyKey, boolean replayed,
+                               jp.tsunagu.chat.api.MessageView message) {
     }
 
     /**
@@ -232,9 +229,7 @@ public final class RoomWebSocketHandler implements WebSocketHandler {
         try {
             request = json.treeToValue(message, Requests.PostMessage.class);
         } catch (JacksonException e) {
-            String field = e.getPath().stream()
-                    .map(ref -> ref.getPropertyName() != null ? ref.getPropertyName() : "[" + ref.getIndex() + "]")
-                    .collect(java.util.stream.Collectors.joining(".")).replace(".[", "[");
+            String field = ProblemWebExceptionHandler.fieldPath(e);
             throw ApiException.invalid(field.isEmpty() ? "message" : "message." + field, "has the wrong type or format");
         }
         var violations = validator.validate(request);
@@ -249,11 +244,16 @@ public final class RoomWebSocketHandler implements WebSocketHandler {
         return request;
     }
 
-    private Mono<Void> error(StreamConnection connection, String roomId, int status, String detail) {
+    private tools.jackson.databind.node.ObjectNode errorFrame(String roomId, int status, String detail) {
         var frame = json.createObjectNode().put("type", "error").put("status", status).put("detail", detail);
         if (roomId != null) {
             frame.put("roomId", roomId);
         }
+        return frame;
+    }
+
+    private Mono<Void> error(StreamConnection connection, String roomId, int status, String detail) {
+        var frame = errorFrame(roomId, status, detail);
         log.debug("websocket error for {}: {} {}", connection.userId(), status, detail);
         connection.offer(StreamConnection.Frame.control(json.writeValueAsString(frame)));
         return Mono.empty();

@@ -169,12 +169,7 @@ public final class SearchIndexer implements AutoCloseable {
         if (e.json() != null && (e.type().startsWith("message.") || e.type().equals("request.changed"))) {
             JsonNode m = json.readTree(e.json()).path("message");
             if (!m.isMissingNode()) {
-                SearchDocument d = SearchDocuments.of(m);
-                if (d == null) {
-                    index.remove(m.path("id").asString(), m.path("changeSeq").asLong());
-                } else {
-                    index.put(d);
-                }
+                keep(SearchDocuments.of(m), m.path("id").asString(), m.path("changeSeq").asLong(), false);
                 applied.incrementAndGet();
             }
         }
@@ -196,7 +191,7 @@ public final class SearchIndexer implements AutoCloseable {
         long from = after;
         while (true) {
             List<Message> page = messages.changedSince(roomId, from, PAGE).collectList().block(STARTUP_WAIT);
-            page.forEach(this::indexMessage);
+            page.forEach(m -> keep(SearchDocuments.of(m), m.id(), m.changeSeq(), false));
             if (page.size() < PAGE) {
                 break;
             }
@@ -206,12 +201,19 @@ public final class SearchIndexer implements AutoCloseable {
         uncommitted = true;
     }
 
-    private void indexMessage(Message m) {
-        SearchDocument d = SearchDocuments.of(m);
-        if (d == null) {
-            index.remove(m.id(), m.changeSeq());
-        } else {
+    /**
+     * Keeps a message's latest state: its document, or (deleted, or nothing to find) its removal at that change.
+     *
+     * @param fresh the index is empty (the first build): a document is added without looking for an older version,
+     *              and there is nothing to remove
+     */
+    private void keep(SearchDocument d, String id, long changeSeq, boolean fresh) {
+        if (d != null && fresh) {
+            index.putNew(d);
+        } else if (d != null) {
             index.put(d);
+        } else if (!fresh) {
+            index.remove(id, changeSeq);
         }
     }
 
@@ -282,16 +284,10 @@ public final class SearchIndexer implements AutoCloseable {
         for (int from = 0; from < ids.size(); from += buildBatch) {
             Query batch = Query.query(Criteria.where("_id").in(ids.subList(from, Math.min(ids.size(), from + buildBatch))));
             SearchDocuments.FIELDS.forEach(f -> batch.fields().include(f));
-            count += mongo.find(batch, Document.class, "messages").doOnNext(d -> {
-                SearchDocument doc = SearchDocuments.of(d);
-                if (doc != null && fresh) {
-                    index.putNew(doc);
-                } else if (doc != null) {
-                    index.put(doc);
-                } else if (!fresh) {
-                    index.remove(String.valueOf(d.get("_id")), ((Number) d.get("changeSeq")).longValue());
-                }
-            }).count().block(STARTUP_WAIT);
+            count += mongo.find(batch, Document.class, "messages")
+                    .doOnNext(d -> keep(SearchDocuments.of(d), String.valueOf(d.get("_id")),
+                            d.get("changeSeq") instanceof Number n ? n.longValue() : -1, fresh))
+                    .count().block(STARTUP_WAIT);
         }
         return count;
     }

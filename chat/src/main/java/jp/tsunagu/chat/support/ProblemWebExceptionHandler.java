@@ -65,8 +65,7 @@ public final class ProblemWebExceptionHandler implements WebExceptionHandler, Or
         response.getHeaders().setContentType(MediaType.APPLICATION_PROBLEM_JSON);
         response.getHeaders().setContentLength(bytes.length);
         if (ex instanceof ApiException api && api.retryAfter() != null) {
-            response.getHeaders().set(HttpHeaders.RETRY_AFTER,
-                    Long.toString(Math.max(1, (api.retryAfter().toMillis() + 999) / 1000)));
+            response.getHeaders().set(HttpHeaders.RETRY_AFTER, Long.toString(retryAfterSeconds(api.retryAfter())));
         }
         if (problem.status() == HttpStatus.UNAUTHORIZED && !response.getHeaders().containsHeader(HttpHeaders.WWW_AUTHENTICATE)) {
             response.getHeaders().set(HttpHeaders.WWW_AUTHENTICATE, "Bearer");
@@ -146,12 +145,22 @@ public final class ProblemWebExceptionHandler implements WebExceptionHandler, Or
         return new Problem(HttpStatus.INTERNAL_SERVER_ERROR, "internal", "unexpected error, reference " + id, List.of());
     }
 
+    /** A retry delay in whole seconds, rounded up and at least one, as {@code Retry-After} wants it. */
+    public static long retryAfterSeconds(java.time.Duration delay) {
+        return Math.max(1, (delay.toMillis() + 999) / 1000);
+    }
+
+    /** Where in the body Jackson failed, as the problem's field names it: {@code mentions.users[2]}; empty: the root. */
+    public static String fieldPath(JacksonException e) {
+        return e.getPath().stream()
+                .map(ref -> ref.getPropertyName() != null ? ref.getPropertyName() : "[" + ref.getIndex() + "]")
+                .collect(Collectors.joining(".")).replace(".[", "[");
+    }
+
     private static Problem inputProblem(ServerWebInputException input) {
         JacksonException jackson = findCause(input, JacksonException.class);
         if (jackson != null) {
-            String field = jackson.getPath().stream()
-                    .map(ref -> ref.getPropertyName() != null ? ref.getPropertyName() : "[" + ref.getIndex() + "]")
-                    .collect(Collectors.joining(".")).replace(".[", "[");
+            String field = fieldPath(jackson);
             String message = jackson.getOriginalMessage();
             // A syntax error (truncated body, stray comma) is the body's fault, not the field the parser was in:
             // '{"text": "abc' must not read as "text has the wrong type". A number out of range for its field
