@@ -73,6 +73,41 @@ class StreamConnectionTests {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(value = 10, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void anOfferDoesNotWaitForAnotherThreadThatIsWritingToTheSameConnection() throws Exception {
+        StreamConnection connection = new StreamConnection("u1", 16, false);
+        CountDownLatch writing = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        List<Frame> received = Collections.synchronizedList(new ArrayList<>());
+        connection.frames().subscribe(f -> {
+            received.add(f);
+            if (f.seq() == 1) {
+                // The writer is busy with the first frame (a socket write on the thread that offered it).
+                writing.countDown();
+                await(release);
+            }
+        });
+        Thread first = new Thread(() -> connection.offer(event(1)));
+        first.start();
+        assertThat(writing.await(5, TimeUnit.SECONDS)).isTrue();
+        // A hub offering meanwhile returns at once (a lock here held the hub for the other thread's write);
+        // the thread already writing delivers the frame after its own, in order.
+        assertThat(connection.offer(event(2))).isTrue();
+        assertThat(received).containsExactly(event(1));
+        release.countDown();
+        first.join();
+        assertThat(received).containsExactly(event(1), event(2));
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Test
     void aFullQueueEndsTheStreamWithAResyncFrameInsteadOfBufferingMore() {
         int capacity = 5;
         StreamConnection connection = new StreamConnection("u1", capacity, false);
