@@ -31,9 +31,9 @@ import com.mongodb.client.model.Filters;
 
 import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import jp.tsunagu.chat.config.MongoUri;
 import jp.tsunagu.ops.embedded.EmbeddedMongoTemplate;
+import jp.tsunagu.ops.embedded.IdLookupMemoryBackend;
 import jp.tsunagu.ops.embedded.IndexedH2Backend;
 
 /**
@@ -133,7 +133,7 @@ public class EmbeddedMongoConfiguration {
     EmbeddedMongo embeddedMongo(EmbeddedMongoProperties properties) {
         MongoBackend backend;
         if (properties.inMemory()) {
-            backend = new MemoryBackend();
+            backend = new IdLookupMemoryBackend();
             log.info("embedded MongoDB in memory: nothing is kept after shutdown");
         } else {
             try {

@@ -12,6 +12,7 @@ import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
+import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.backend.h2.H2Database;
@@ -65,6 +66,15 @@ public final class IndexedH2Backend extends H2Backend {
         IndexedCollection(MongoDatabase database, String collectionName, CollectionOptions options,
                           MVMap<Object, Document> data, MVMap<String, Object> meta) {
             super(database, collectionName, options, data, meta, getCursorRegistry());
+        }
+
+        /** See {@link IdLookup}. */
+        @Override
+        protected QueryResult queryDocuments(Document query, Document orderBy, int numberToSkip, int limit,
+                                             int batchSize, Document fieldSelector) {
+            Iterable<Object> byId = IdLookup.candidates(getIndexes(), query);
+            return byId == null ? super.queryDocuments(query, orderBy, numberToSkip, limit, batchSize, fieldSelector)
+                    : matchDocuments(query, byId, orderBy, numberToSkip, limit, batchSize, fieldSelector);
         }
 
         /**

@@ -65,6 +65,11 @@ class IndexedH2BackendTests {
                 };
                 pair.each(c -> c.updateOne(filter, change));
             }
+            for (int i = 0; i < 100; i++) {
+                // An _id with a condition: the room number taken only if the room is not archived.
+                Bson filter = Filters.and(Filters.eq("_id", "m" + random.nextInt(400)), Filters.ne("deleted", true));
+                pair.each(c -> c.findOneAndUpdate(filter, Updates.inc("seq", 1L)));
+            }
             for (int i = 0; i < 60; i++) {
                 Bson filter = Filters.eq("_id", "m" + random.nextInt(400));
                 pair.each(c -> c.deleteOne(filter));
@@ -119,7 +124,7 @@ class IndexedH2BackendTests {
                 new de.bwaldvogel.mongo.bson.Document("$exists", false)))).isFalse();
     }
 
-    private static List<Bson> queries() {
+    static List<Bson> queries() {
         Date now = Date.from(Instant.parse("2026-12-01T00:00:00Z"));
         List<Bson> queries = new ArrayList<>();
         for (String room : ROOMS) {
@@ -127,6 +132,11 @@ class IndexedH2BackendTests {
             queries.add(Filters.and(Filters.eq("roomId", room), Filters.gt("seq", 100)));
             queries.add(Filters.and(Filters.eq("roomId", room), Filters.ne("author", "u1"), Filters.eq("deleted", null)));
         }
+        for (String id : List.of("m1", "m2", "m3", "m5", "m8", "m13", "m21", "m34", "m55", "m89", "m144", "m999")) {
+            queries.add(Filters.and(Filters.eq("_id", id), Filters.ne("deleted", true)));
+            queries.add(Filters.and(Filters.eq("_id", id), Filters.or(Filters.eq("ack", null), Filters.lte("ack.escalateAt", now))));
+        }
+        queries.add(Filters.and(Filters.in("_id", "m1", "m2", "m3"), Filters.eq("roomId", "r1")));
         queries.add(Filters.in("roomId", "r1", "r3"));
         queries.add(Filters.eq("roomId", "nowhere"));
         for (String user : USERS) {
@@ -146,7 +156,7 @@ class IndexedH2BackendTests {
         return queries;
     }
 
-    private static Document randomDocument(Random random, int i) {
+    static Document randomDocument(Random random, int i) {
         Document d = new Document("_id", "m" + i).append("roomId", ROOMS.get(random.nextInt(ROOMS.size())))
                 .append("seq", (long) i).append("author", USERS.get(random.nextInt(USERS.size())))
                 .append("level", random.nextBoolean() ? (Object) random.nextInt(3) : (Object) (double) random.nextInt(3));
@@ -166,7 +176,7 @@ class IndexedH2BackendTests {
     }
 
     /** One backend behind a server and a client. */
-    private static final class Side implements AutoCloseable {
+    static final class Side implements AutoCloseable {
 
         private final MongoServer server;
         private final MongoClient client;
@@ -188,7 +198,7 @@ class IndexedH2BackendTests {
     }
 
     /** The same collection on the library's backend (every query a full read) and on the indexed one. */
-    private record Pair(Side reference, Side indexed) {
+    record Pair(Side reference, Side indexed) {
 
         void each(java.util.function.Consumer<MongoCollection<Document>> action) {
             action.accept(reference.messages());
