@@ -27,7 +27,13 @@ import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.IndexOptions;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.LeafReader;
+import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.PostingsEnum;
 import org.apache.lucene.index.Term;
+import org.apache.lucene.index.Terms;
+import org.apache.lucene.index.TermsEnum;
+import org.apache.lucene.search.DocIdSetIterator;
 import org.apache.lucene.search.BooleanClause;
 import org.apache.lucene.search.BooleanQuery;
 import org.apache.lucene.search.FieldDoc;
@@ -44,22 +50,25 @@ import org.apache.lucene.search.TermInSetQuery;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.store.Directory;
+import org.apache.lucene.util.Bits;
 import org.apache.lucene.util.BytesRef;
 
 /**
  * {@link MessageIndex} in Lucene, on this node's disk (or in memory beside an in-memory database). Japanese runs
  * are indexed as characters ({@code ja1}) and overlapping pairs with positions ({@code ja2}), so a part of a word
  * is a phrase of pairs; letters and digits as words ({@code word}, found by prefix). Only terms are kept, not the
- * text: the messages a search finds are read from the database and checked there. Changes are searchable within
- * {@link #REFRESH_MS} (near-real-time readers); {@link #commit} makes them and the progress durable.
+ * text: the messages a search finds are read from the database and checked there. A search sees every change put
+ * before it (it reopens the near-real-time reader when something changed); without searches the reader is reopened
+ * every {@link #REFRESH_MS}. {@link #commit} makes the changes and the progress durable.
  */
 public final class LuceneMessageIndex implements MessageIndex, AutoCloseable {
 
     /**
-     * How stale a search may be: a quarter second, well inside the second a person would notice, and a reopen a
-     * few times a second costs little.
+     * How often the reader is reopened when nobody searches, so that it stays within {@link #RECENT} changes of the
+     * writer. Each reopen writes a segment: at a quarter second (searches reopen it themselves now) the reopens and
+     * the merges of their small segments took 6 % of the server's CPU at 300 posts/s (JFR, docs/BENCHMARKS.md).
      */
-    static final long REFRESH_MS = 250;
+    static final long REFRESH_MS = 1_000;
     private static final String PROGRESS = "progress";
     private static final String DATABASE = "database";
 
@@ -132,20 +141,39 @@ public final class LuceneMessageIndex implements MessageIndex, AutoCloseable {
         refresh();
     }
 
-    /** The change number of the message the index holds, or -1. */
+    /**
+     * The change number of the message the index holds, or -1. Once per indexed change, so the id's postings are
+     * read directly, segment by segment: a term query went through the searcher's weights and task executor, which
+     * cost twice the lookup itself (JFR).
+     */
     private long current(String messageId) {
         Long known = recent.get(messageId);
         if (known != null) {
             return known;
         }
+        BytesRef id = new BytesRef(messageId);
         try {
             IndexSearcher searcher = searchers.acquire();
             try {
-                TopDocs top = searcher.search(new TermQuery(new Term("id", messageId)), 1);
-                if (top.scoreDocs.length == 0) {
-                    return -1;
+                for (LeafReaderContext leaf : searcher.getIndexReader().leaves()) {
+                    LeafReader reader = leaf.reader();
+                    Terms ids = reader.terms("id");
+                    if (ids == null) {
+                        continue;
+                    }
+                    TermsEnum terms = ids.iterator();
+                    if (!terms.seekExact(id)) {
+                        continue;
+                    }
+                    Bits live = reader.getLiveDocs();
+                    PostingsEnum docs = terms.postings(null, PostingsEnum.NONE);
+                    for (int doc = docs.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = docs.nextDoc()) {
+                        if (live == null || live.get(doc)) {
+                            return reader.storedFields().document(doc).getField("change").numericValue().longValue();
+                        }
+                    }
                 }
-                return searcher.storedFields().document(top.scoreDocs[0].doc).getField("change").numericValue().longValue();
+                return -1;
             } finally {
                 searchers.release(searcher);
             }
@@ -253,6 +281,13 @@ public final class LuceneMessageIndex implements MessageIndex, AutoCloseable {
     @Override
     public Hits search(SearchQuery q, int limit) {
         Query query = query(q);
+        try {
+            // What was put before this search is found by it (waiting for a reopen under way, which may have begun
+            // before the last put); a reopen writes at most a second's changes.
+            searchers.maybeRefreshBlocking();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         Sort sort = new Sort(new SortField("created_sort", SortField.Type.LONG, true),
                 new SortField("id_sort", SortField.Type.STRING, true));
         try {

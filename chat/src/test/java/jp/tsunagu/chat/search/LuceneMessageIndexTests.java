@@ -45,8 +45,8 @@ class LuceneMessageIndexTests {
         return find(new SearchQuery(text, List.of(rooms), null, null, null, null, null, null, null, null));
     }
 
+    /** No refreshNow: a search sees what was put before it. */
     private List<String> find(SearchQuery q) {
-        index.refreshNow();
         return index.search(q, 20).hits().stream().map(MessageIndex.Hit::messageId).toList();
     }
 
@@ -155,6 +155,32 @@ class LuceneMessageIndexTests {
             again.refreshNow();
             assertThat(again.search(new SearchQuery("記録", List.of("r1"), null, null, null, null, null, null, null, null), 5)
                     .hits()).hasSize(1);
+        }
+    }
+
+    @Test
+    void afterARestartAnOlderStateOfAMessageInAnySegmentDoesNotReplaceANewerOne(@TempDir Path dir) throws Exception {
+        try (LuceneMessageIndex disk = new LuceneMessageIndex(FSDirectory.open(dir))) {
+            disk.put(new SearchDocument("m1", "r1", 5, T0, "訪問 記録", "ns-sato", "nurse", null, Set.of(), false));
+            disk.refreshNow();
+            // Segments of their own: the lookup reads each one.
+            disk.put(new SearchDocument("m2", "r1", 6, T0, "血圧", "ns-sato", "nurse", null, Set.of(), false));
+            disk.refreshNow();
+            disk.put(new SearchDocument("m1", "r1", 8, T0, "訪問 中止", "ns-sato", "nurse", null, Set.of(), false));
+            disk.commit(Map.of("r1", 8L), "db-1");
+        }
+        try (LuceneMessageIndex again = new LuceneMessageIndex(FSDirectory.open(dir))) {
+            // Nothing is recent after a restart: what the index holds decides.
+            again.put(new SearchDocument("m1", "r1", 5, T0, "訪問 記録", "ns-sato", "nurse", null, Set.of(), false));
+            again.remove("m2", 4);
+            SearchQuery stopped = new SearchQuery("中止", List.of("r1"), null, null, null, null, null, null, null, null);
+            assertThat(again.search(stopped, 5).hits()).extracting(MessageIndex.Hit::messageId).containsExactly("m1");
+            SearchQuery pressure = new SearchQuery("血圧", List.of("r1"), null, null, null, null, null, null, null, null);
+            assertThat(again.search(pressure, 5).hits()).extracting(MessageIndex.Hit::messageId).containsExactly("m2");
+            again.put(new SearchDocument("m1", "r1", 9, T0, "訪問 再開", "ns-sato", "nurse", null, Set.of(), false));
+            again.remove("m2", 7);
+            assertThat(again.search(stopped, 5).hits()).isEmpty();
+            assertThat(again.search(pressure, 5).hits()).isEmpty();
         }
     }
 }
