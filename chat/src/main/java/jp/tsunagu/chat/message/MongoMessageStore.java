@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.bson.Document;
 import org.springframework.data.domain.Sort;
 import org.springframework.data.mongodb.core.FindAndModifyOptions;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
@@ -12,7 +13,11 @@ import org.springframework.data.mongodb.core.query.Criteria;
 import org.springframework.data.mongodb.core.query.Query;
 import org.springframework.data.mongodb.core.query.Update;
 
+import com.mongodb.client.model.InsertOneModel;
+
 import jp.tsunagu.chat.room.NotifyAudience;
+import jp.tsunagu.chat.support.GroupCommit;
+import jp.tsunagu.chat.support.MongoBatches;
 import jp.tsunagu.chat.support.Cursor;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -47,6 +52,25 @@ public final class MongoMessageStore implements MessageStore {
         this.inboxes = inboxes;
         this.notifications = notifications;
         this.clock = clock;
+        String collection = mongo.getCollectionName(Message.class);
+        this.inserts = new GroupCommit<>(batch -> MongoBatches.bulkWrite(mongo, collection, batch.stream()
+                .map(m -> new InsertOneModel<>(toDocument(m))).toList()), INSERT_BATCH);
+    }
+
+    /**
+     * New messages go out in group commits: at 300 posts/s an insert per post was a fifth of the driver commands
+     * and of the collection lock's turns. A thousand documents of a few kilobytes stay far below a command's
+     * 48 MB message limit.
+     */
+    private static final int INSERT_BATCH = 1_000;
+
+    private final GroupCommit<Message> inserts;
+
+    /** The document the template's insert would write (ids as ObjectIds where they are ones, as everywhere). */
+    private Document toDocument(Message m) {
+        Document d = new Document();
+        mongo.getConverter().write(m, d);
+        return d;
     }
 
     @Override
@@ -61,7 +85,7 @@ public final class MongoMessageStore implements MessageStore {
         // or heard of by nobody. A retried insert files and enqueues the same ids again.
         return Mono.zip(inboxes.file(InboxEntries.of(message, clock.instant())).thenReturn(true),
                         notifications.newMessage(message, audience))
-                .flatMap(ahead -> mongo.insert(message).doOnNext(ahead.getT2()::landed));
+                .flatMap(ahead -> inserts.write(message).thenReturn(message).doOnNext(ahead.getT2()::landed));
     }
 
     /** After a write that may have settled entries (a request finished, an acknowledgement, a deletion). */

@@ -20,9 +20,12 @@ import org.springframework.data.core.TypeInformation;
 import com.mongodb.client.model.FindOneAndUpdateOptions;
 import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.ReturnDocument;
+import com.mongodb.client.model.UpdateOneModel;
 import com.mongodb.client.model.Updates;
 
 import jp.tsunagu.chat.support.Cursor;
+import jp.tsunagu.chat.support.GroupCommit;
+import jp.tsunagu.chat.support.MongoBatches;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -42,7 +45,17 @@ public final class MongoRoomStore implements RoomStore {
     public MongoRoomStore(ReactiveMongoTemplate mongo, BiConsumer<String, Long> seqTaken) {
         this.mongo = mongo;
         this.seqTaken = seqTaken;
+        String collection = mongo.getCollectionName(CareRoom.class);
+        this.previews = new GroupCommit<>(batch -> MongoBatches.bulkWrite(mongo, collection, batch), PREVIEW_BATCH);
     }
+
+    /**
+     * Previews go out in group commits, as new messages do (once per post; the guard on the preview's number
+     * makes their order within a batch irrelevant). A room document's update is small: a thousand per command.
+     */
+    private static final int PREVIEW_BATCH = 1_000;
+
+    private final GroupCommit<UpdateOneModel<Document>> previews;
 
     @Override
     public Mono<CareRoom> insert(CareRoom room) {
@@ -182,9 +195,7 @@ public final class MongoRoomStore implements RoomStore {
         Object preview = mongo.getConverter().convertToMongoType(last, LAST_MESSAGE);
         Bson update = last.createdAt() == null ? Updates.set("lastMessage", preview)
                 : Updates.combine(Updates.set("lastMessage", preview), Updates.max("lastActivityAt", last.createdAt()));
-        return mongo.getCollection(mongo.getCollectionName(CareRoom.class))
-                .flatMap(c -> Mono.from(c.updateOne(filter, update)))
-                .then();
+        return previews.write(new UpdateOneModel<>(filter, update));
     }
 
     private static final TypeInformation<LastMessage> LAST_MESSAGE = TypeInformation.of(LastMessage.class);
