@@ -9,8 +9,11 @@ import java.util.Map;
 import jp.tsunagu.connectors.record.RecordCategory;
 
 /**
- * A grant as a FHIR R4 {@code Consent} (scope patient-privacy, category LOINC 59284-0 "Consent document"):
+ * A grant as a FHIR R4 {@code Consent} (scope patient-privacy, category LOINC 59284-0 "Patient Consent"):
  * a permit provision for the grant's validity, with the audience as actors and the categories as classes.
+ * The stated purpose is free text, which a {@code provision.purpose} Coding cannot carry (its display is the code
+ * system's), so it travels in the narrative. Valid R4 by the HAPI FHIR validator for every state a grant has
+ * (FhirExportConformanceIntegrationTests, ops).
  */
 final class FhirConsent {
 
@@ -27,10 +30,12 @@ final class FhirConsent {
         c.put("resourceType", "Consent");
         c.put("id", g.grantId() + "-v" + g.version());
         c.put("meta", Map.of("versionId", Integer.toString(g.version())));
+        c.put("text", narrative(g, now));
         c.put("status", g.status() == ConsentGrant.Status.REVOKED ? "inactive"
                 : g.effectiveAt(now) ? "active" : "inactive");
         c.put("scope", coding("http://terminology.hl7.org/CodeSystem/consentscope", "patient-privacy", "Privacy Consent"));
-        c.put("category", List.of(coding("http://loinc.org", "59284-0", "Consent Document")));
+        // The display R4's consent-category value set gives LOINC 59284-0.
+        c.put("category", List.of(coding("http://loinc.org", "59284-0", "Patient Consent")));
         c.put("patient", Map.of("identifier", Map.of("system", RESIDENT_SYSTEM, "value", g.residentId())));
         c.put("dateTime", g.decidedAt().toString());
         Map<String, Object> performer = new LinkedHashMap<>();
@@ -49,8 +54,9 @@ final class FhirConsent {
         g.audience().users().forEach(u -> actors.add(actor("urn:tsunagu:user", u, null)));
         provision.put("actor", actors);
         provision.put("action", List.of(coding("http://terminology.hl7.org/CodeSystem/consentaction", "access", "Access")));
+        // TREAT's display as v3-ActReason gives it; the stated purpose is in the narrative.
         provision.put("purpose", List.of(Map.of("system", "http://terminology.hl7.org/CodeSystem/v3-ActReason",
-                "code", "TREAT", "display", g.purpose())));
+                "code", "TREAT", "display", "treatment")));
         provision.put("class", g.categories().stream().map(RecordCategory::code)
                 .map(code -> Map.of("system", CATEGORY_SYSTEM, "code", code)).toList());
         if (g.dataPeriod() != null && g.dataPeriod().bounded()) {
@@ -65,6 +71,22 @@ final class FhirConsent {
         }
         c.put("provision", provision);
         return c;
+    }
+
+    /** A short generated narrative: what is shared, with whom, when, and the purpose as the resident saw it. */
+    private static Map<String, Object> narrative(ConsentGrant g, Instant now) {
+        String categories = String.join(", ", g.categories().stream().map(RecordCategory::code).toList());
+        String html = "<div xmlns=\"http://www.w3.org/1999/xhtml\">"
+                + "<p>Consent " + xml(g.grantId()) + " version " + g.version() + " (" + g.stateAt(now) + "): "
+                + (g.status() == ConsentGrant.Status.REVOKED ? "withdrawn" : "shares") + " " + xml(categories)
+                + " from " + g.validFrom() + " to " + g.validUntil() + ".</p>"
+                + (g.purpose() == null || g.purpose().isBlank() ? "" : "<p>Purpose: " + xml(g.purpose()) + "</p>")
+                + "</div>";
+        return Map.of("status", "generated", "div", html);
+    }
+
+    private static String xml(String text) {
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
     }
 
     private static Map<String, Object> coding(String system, String code, String display) {

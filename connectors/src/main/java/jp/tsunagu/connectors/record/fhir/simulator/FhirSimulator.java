@@ -102,6 +102,8 @@ public final class FhirSimulator extends Simulator<FhirSimulator> {
     private volatile Duration delay = Duration.ZERO;
 
     private final SimCounters requests = new SimCounters();
+    /** When this instance was made: its CapabilityStatement's date, since the instance is what it describes. */
+    private final Instant started = Instant.now().truncatedTo(ChronoUnit.SECONDS);
 
     public FhirSimulator() {
         super("fhir-simulator", MAPPER, Instant::now, "fhir");
@@ -315,7 +317,12 @@ public final class FhirSimulator extends Simulator<FhirSimulator> {
         ObjectNode cs = mapper.createObjectNode();
         cs.put("resourceType", "CapabilityStatement");
         cs.put("status", "active");
+        // R4 requires a date (1..1), and for kind "instance" an implementation (cpb-2, cpb-14).
+        cs.put("date", started.toString());
         cs.put("kind", "instance");
+        cs.putObject("software").put("name", "Tsunagu FHIR simulator");
+        cs.putObject("implementation").put("description", "In-memory FHIR R4 server for tests and the demo")
+                .put("url", fhirBaseUrl());
         cs.put("fhirVersion", "4.0.1");
         ArrayNode formats = cs.putArray("format");
         formats.add("application/fhir+json");
@@ -430,8 +437,10 @@ public final class FhirSimulator extends Simulator<FhirSimulator> {
         if (offset + count < matches.size()) {
             links.addObject().put("relation", "next").put("url", baseUrl() + withOffset(uri, offset + count));
         }
-        ArrayNode entries = bundle.putArray("entry");
-        for (ObjectNode r : matches.subList(Math.min(offset, matches.size()), Math.min(offset + count, matches.size()))) {
+        List<ObjectNode> page = matches.subList(Math.min(offset, matches.size()), Math.min(offset + count, matches.size()));
+        // FHIR JSON has no empty arrays: a page without matches has no "entry" at all.
+        ArrayNode entries = page.isEmpty() ? null : bundle.putArray("entry");
+        for (ObjectNode r : page) {
             ObjectNode entry = entries.addObject();
             entry.put("fullUrl", fhirBaseUrl() + "/" + type + "/" + text(r, "id"));
             entry.set("resource", r);
