@@ -56,6 +56,7 @@ async function fetchDocument(baseUrl) {
 
 /** Ajv (JSON Schema 2020-12, which OpenAPI 3.1 schemas are) compiled against the document's components. */
 function problemValidator(doc) {
+  assert.ok(doc.components?.schemas?.Problem, 'the document has no Problem schema');
   // Formats (int64, binary ...) are OpenAPI's vocabulary, not Ajv's: only the structure is checked.
   const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true });
   ajv.addSchema({ $id: 'urn:tsunagu:api-docs', components: { schemas: doc.components.schemas } });
@@ -108,7 +109,8 @@ export default function openApi(run) {
 
   test('OpenAPI: every operation documents its error answers as problem+json with the Problem schema', async () => {
     const doc = await fetchDocument(run.server.baseUrl);
-    const problem = doc.components.schemas.Problem;
+    const problem = doc.components?.schemas?.Problem;
+    assert.ok(problem, 'the document has no Problem schema');
     assert.deepEqual([...problem.required].sort(), ['detail', 'instance', 'status', 'title', 'type']);
     const ops = operations(doc);
     assert.ok(ops.length > 50, `only ${ops.length} operations documented`);
