@@ -1,9 +1,11 @@
 package jp.tsunagu.chat.config;
 
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -179,7 +181,7 @@ final class ProblemResponses implements OpenApiCustomizer, OperationCustomizer {
         if (status == HttpStatus.TOO_MANY_REQUESTS || status == HttpStatus.SERVICE_UNAVAILABLE) {
             response.addHeaderObject("Retry-After", new Header().required(status == HttpStatus.TOO_MANY_REQUESTS)
                     .description("Seconds to wait before trying again.")
-                    .schema(type("integer").minimum(java.math.BigDecimal.ONE)));
+                    .schema(type("integer").minimum(BigDecimal.ONE)));
         }
         return response;
     }
@@ -190,8 +192,8 @@ final class ProblemResponses implements OpenApiCustomizer, OperationCustomizer {
         properties.put("type", type("string").description("`/problems/<slug>`, e.g. `/problems/invalid-request`, "
                 + "`/problems/not-found`, `/problems/room-busy`."));
         properties.put("title", type("string").description("The status's reason phrase."));
-        properties.put("status", type("integer").minimum(java.math.BigDecimal.valueOf(400))
-                .maximum(java.math.BigDecimal.valueOf(599)).description("The HTTP status, repeated."));
+        properties.put("status", type("integer").minimum(BigDecimal.valueOf(400))
+                .maximum(BigDecimal.valueOf(599)).description("The HTTP status, repeated."));
         properties.put("detail", type("string").description("What went wrong, for a person."));
         properties.put("instance", type("string").description("The request's path."));
         properties.put("errors", type("array").items(new JsonSchema().$ref(SCHEMA_REF + FIELD_ERROR_SCHEMA))
@@ -228,7 +230,7 @@ final class ProblemResponses implements OpenApiCustomizer, OperationCustomizer {
     static String componentName(HttpStatus status) {
         StringBuilder name = new StringBuilder();
         for (String word : status.name().split("_")) {
-            name.append(word.charAt(0)).append(word.substring(1).toLowerCase(java.util.Locale.ROOT));
+            name.append(word.charAt(0)).append(word.substring(1).toLowerCase(Locale.ROOT));
         }
         return name.toString();
     }
