@@ -1,4 +1,5 @@
-// The browser tests of the web client (docs/WEB.md): one server and one browser for the whole run.
+// The browser tests of the web client (docs/WEB.md): one server and one browser for the whole run; the same server's
+// OpenAPI document and room streams are checked there too, with Redocly CLI, ws and eventsource (no browser).
 // Run: node --test (in this folder) after the jar is built; ./mvnw -B verify runs it in integration-test.
 import { after, before, describe } from 'node:test';
 import { demoApi } from './support/api.mjs';
@@ -18,6 +19,8 @@ import requestsAndUrgent from './scenarios/requests-urgent.mjs';
 import pushService from './scenarios/push-service.mjs';
 import notifications from './scenarios/notifications.mjs';
 import search from './scenarios/search.mjs';
+import openApi from './scenarios/openapi.mjs';
+import streams from './scenarios/streams.mjs';
 
 describe('web client at a phone viewport (demo profile, headless Chromium)', () => {
   before(async () => {
@@ -55,4 +58,6 @@ describe('web client at a phone viewport (demo profile, headless Chromium)', () 
   pushService(run);
   notifications(run);
   search(run);
+  openApi(run);
+  streams(run);
 });

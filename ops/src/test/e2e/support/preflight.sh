@@ -11,11 +11,11 @@ chromium="${CHROMIUM:-/usr/bin/chromium}"
 jar="${TSUNAGU_JAR:-../../../target/tsunagu-ops.jar}"
 
 if ! command -v node >/dev/null 2>&1; then
-  fail "node not found: the browser tests need Node 20 or newer (Debian: apt-get install -y nodejs npm; .ci/run installs them)."
+  fail "node not found: the browser tests need Node 20.19 or newer (Debian: apt-get install -y nodejs npm; .ci/run installs them)."
 else
-  major=$(node -p 'process.versions.node.split(".")[0]')
-  if [ "$major" -lt 20 ]; then
-    fail "node $(node --version) is too old: the browser tests need Node 20 or newer."
+  # 20.19: Redocly CLI's floor (the OpenAPI lint in the same run).
+  if [ "$(node -p 'const [a, b] = process.versions.node.split(".").map(Number); a > 20 || (a === 20 && b >= 19)')" != true ]; then
+    fail "node $(node --version) is too old: the browser tests need Node 20.19 or newer."
   fi
 fi
 if ! command -v npm >/dev/null 2>&1; then

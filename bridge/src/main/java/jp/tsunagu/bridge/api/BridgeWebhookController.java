@@ -8,6 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -16,14 +17,22 @@ import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
 
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.enums.ParameterIn;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jp.tsunagu.bridge.connector.ConnectorRegistry;
 import jp.tsunagu.bridge.inbound.InboundImporter;
 import jp.tsunagu.bridge.inbound.InboundPoller;
 import jp.tsunagu.bridge.metrics.BridgeMetrics;
+import jp.tsunagu.chat.support.AnyInput;
 import jp.tsunagu.chat.support.ApiException;
+import jp.tsunagu.chat.support.ErrorAnswer;
 import jp.tsunagu.connectors.webhook.InboundResult;
 import jp.tsunagu.connectors.webhook.WebhookConnector;
+import jp.tsunagu.connectors.webhook.WebhookSigner;
 import reactor.core.publisher.Mono;
 
 /**
@@ -55,9 +64,25 @@ public class BridgeWebhookController {
         this.metrics = metrics;
     }
 
-    @Operation(summary = "Receive a signed webhook from an external SNS (Standard Webhooks; no bearer token)")
+    @Operation(summary = "Receive a signed webhook from an external SNS (Standard Webhooks; no bearer token)",
+            parameters = {
+                    @Parameter(in = ParameterIn.HEADER, name = WebhookSigner.ID_HEADER, required = true,
+                            schema = @Schema(type = "string"), description = "The event's id (replays are refused)."),
+                    @Parameter(in = ParameterIn.HEADER, name = WebhookSigner.TIMESTAMP_HEADER, required = true,
+                            schema = @Schema(type = "string"), description = "Unix seconds; outside the tolerance: refused."),
+                    @Parameter(in = ParameterIn.HEADER, name = WebhookSigner.SIGNATURE_HEADER, required = true,
+                            schema = @Schema(type = "string"), description = "`v1,<base64 HMAC-SHA256>` (space-separated list).")},
+            requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(description = "The SNS's event, byte for "
+                    + "byte as it signed it.", content = @Content(mediaType = MediaType.APPLICATION_JSON_VALUE,
+                    schema = @Schema(type = "object"))))
+    @ApiResponse(responseCode = "204", description = "Taken in (and applied to the linked room at once, if it is linked).")
+    @ApiResponse(responseCode = "202", description = "Authentic but unreadable: quarantined; the SNS must not retry it.")
+    @ErrorAnswer(status = 401, description = "Forged, expired or replayed (`webhook-<reason>`).")
+    @ErrorAnswer(status = 404, description = "No webhook instance of that id.")
+    @ErrorAnswer(status = 503, description = "The replay cache is full (`webhook-replay-cache-full`): the SNS retries later.")
+    @AnyInput
     @PostMapping(PATH)
-    public Mono<ResponseEntity<Void>> receive(@PathVariable String instanceId, @RequestHeader HttpHeaders headers,
+    public Mono<ResponseEntity<Void>> receive(@PathVariable String instanceId, @Parameter(hidden = true) @RequestHeader HttpHeaders headers,
                                               @RequestBody(required = false) byte[] body) {
         WebhookConnector connector = registry.find(instanceId)
                 .filter(WebhookConnector.class::isInstance)

@@ -24,6 +24,7 @@ import jp.tsunagu.chat.attachment.Attachment;
 import jp.tsunagu.chat.handler.AttachmentHandler;
 import jp.tsunagu.chat.identity.CareUser;
 import jp.tsunagu.chat.support.ApiException;
+import jp.tsunagu.chat.support.ErrorAnswer;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -51,6 +52,7 @@ public class AttachmentController {
 
     @Operation(summary = "Upload a photo or file", description = "multipart/form-data with a part named `file`. "
             + "Type is decided from the content; JPEG location/camera metadata is removed; images get a thumbnail.")
+    @ErrorAnswer(status = 409, description = ErrorDocs.ARCHIVED)
     @PostMapping(path = "/api/v1/rooms/{roomId}/attachments", consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
     public Mono<ResponseEntity<Uploaded>> upload(CareUser user, @PathVariable String roomId,
                                                  @io.swagger.v3.oas.annotations.Parameter(description = "the photo or file",
@@ -70,11 +72,15 @@ public class AttachmentController {
                 .map(a -> ResponseEntity.status(HttpStatus.CREATED).body(Uploaded.of(a)));
     }
 
+    @Operation(summary = "Download an attachment")
+    @ErrorAnswer(status = 404, description = ErrorDocs.NOT_FOUND)
     @GetMapping("/api/v1/attachments/{attachmentId}")
     public Mono<ResponseEntity<Flux<DataBuffer>>> download(CareUser user, @PathVariable String attachmentId) {
         return attachments.readable(user, attachmentId).map(a -> body(a, a.fileId(), a.contentType(), a.size(), a.name()));
     }
 
+    @Operation(summary = "An attachment's thumbnail")
+    @ErrorAnswer(status = 404, description = ErrorDocs.NOT_FOUND)
     @GetMapping("/api/v1/attachments/{attachmentId}/thumbnail")
     public Mono<ResponseEntity<Flux<DataBuffer>>> thumbnail(CareUser user, @PathVariable String attachmentId) {
         return attachments.readable(user, attachmentId).map(a -> {

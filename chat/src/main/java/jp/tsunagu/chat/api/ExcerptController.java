@@ -11,6 +11,7 @@ import jp.tsunagu.chat.consent.ExcerptHandler;
 import jp.tsunagu.chat.handler.AdminAccess;
 import jp.tsunagu.chat.identity.CareUser;
 import jp.tsunagu.chat.support.ApiException;
+import jp.tsunagu.chat.support.ErrorAnswer;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -51,6 +52,9 @@ public class ExcerptController {
     }
 
     @Operation(summary = "Post an excerpt card", description = "References a grant; the data is decided per reader at each read.")
+    @ErrorAnswer(status = 409, description = ErrorDocs.ARCHIVED)
+    @ErrorAnswer(status = 422, description = ErrorDocs.NOT_PATIENT_ROOM)
+    @ErrorAnswer(status = 429, description = ErrorDocs.ROOM_BUSY)
     @PostMapping("/rooms/{roomId}/excerpts")
     public Mono<ResponseEntity<MessageView>> post(CareUser user, @PathVariable String roomId,
                                                   @RequestHeader(value = "Idempotency-Key", required = false) String key,
@@ -60,12 +64,14 @@ public class ExcerptController {
     }
 
     @Operation(summary = "Read an excerpt card", description = "Data where the caller is inside the scope, a placeholder where not; logged.")
+    @ErrorAnswer(status = 422, description = ErrorDocs.NOT_PATIENT_ROOM)
     @GetMapping("/rooms/{roomId}/messages/{messageId}/excerpt")
     public Mono<ConsentViews.ExcerptView> read(CareUser user, @PathVariable String roomId, @PathVariable String messageId) {
         return excerpts.read(user, roomId, messageId);
     }
 
     @Operation(summary = "Who viewed my record", description = "For the resident and their proxies; newest first.")
+    @ErrorAnswer(status = 422, description = ErrorDocs.NOT_PATIENT_ROOM)
     @GetMapping("/rooms/{roomId}/record/views")
     public Mono<Views.Page<ConsentViews.ViewerEntry>> views(CareUser user, @PathVariable String roomId,
                                                             @RequestParam(required = false) Long before) {
@@ -75,22 +81,30 @@ public class ExcerptController {
     }
 
     @Operation(summary = "Break-glass: open a resident's emergency set", description = "Emergency role; a reason is required.")
+    @ErrorAnswer(status = 404, description = "No resident with that id.")
     @PostMapping("/emergency-access")
     public Mono<ResponseEntity<ConsentViews.BreakGlassView>> open(CareUser user,
                                                                   @RequestBody(required = false) ConsentRequests.EmergencyInput body) {
         return breakGlass.open(user, body).map(b -> ResponseEntity.status(HttpStatus.CREATED).body(b));
     }
 
+    @Operation(summary = "The emergency set an opening gives access to")
+    @ErrorAnswer(status = 404, description = ErrorDocs.NOT_FOUND)
+    @ErrorAnswer(status = 409, description = "The emergency window has closed (`break-glass-expired`).")
     @GetMapping("/emergency-access/{id}/record")
     public Mono<ConsentViews.EmergencyRecordView> emergencyRecord(CareUser user, @PathVariable String id) {
         return breakGlass.record(user, id);
     }
 
+    @Operation(summary = "Break-glass openings, for review")
     @GetMapping("/admin/emergency-access")
     public Mono<List<ConsentViews.BreakGlassView>> openings(CareUser user, @RequestParam(required = false) Boolean reviewed) {
         return breakGlass.list(user, reviewed).collectList();
     }
 
+    @Operation(summary = "Mark a break-glass opening reviewed")
+    @ErrorAnswer(status = 404, description = ErrorDocs.NOT_FOUND)
+    @ErrorAnswer(status = 409, description = "The opening was reviewed already (`reviewed`).")
     @PostMapping("/admin/emergency-access/{id}/review")
     public Mono<ConsentViews.BreakGlassView> review(CareUser user, @PathVariable String id,
                                                     @RequestBody(required = false) ConsentRequests.ReviewInput body) {

@@ -22,6 +22,7 @@ import io.swagger.v3.oas.annotations.tags.Tag;
 import jp.tsunagu.chat.handler.MessageHandler;
 import jp.tsunagu.chat.handler.TimelineHandler;
 import jp.tsunagu.chat.identity.CareUser;
+import jp.tsunagu.chat.support.ErrorAnswer;
 import reactor.core.publisher.Mono;
 
 /** Messages, stamps, read receipts and mentions. */
@@ -51,6 +52,9 @@ public class MessageController {
 
     @Operation(summary = "Post a message", description = "With an `Idempotency-Key` header a retry returns the "
             + "stored message (200, `Idempotency-Replayed: true`) and never creates a second one.")
+    @ErrorAnswer(status = 409, description = ErrorDocs.ARCHIVED)
+    @ErrorAnswer(status = 422, description = ErrorDocs.POST_UNPROCESSABLE)
+    @ErrorAnswer(status = 429, description = ErrorDocs.ROOM_BUSY)
     @PostMapping("/rooms/{roomId}/messages")
     public Mono<ResponseEntity<MessageView>> post(CareUser user, @PathVariable String roomId,
                                                   @RequestHeader(name = "Idempotency-Key", required = false) String key,
@@ -60,12 +64,15 @@ public class MessageController {
                 : ResponseEntity.status(HttpStatus.CREATED).body(p.message()));
     }
 
+    @Operation(summary = "A message")
     @GetMapping("/rooms/{roomId}/messages/{messageId}")
     public Mono<MessageView> get(CareUser user, @PathVariable String roomId, @PathVariable String messageId) {
         return timeline.get(user, roomId, messageId);
     }
 
     @Operation(summary = "Edit one's message", description = "The previous version stays in the edit history.")
+    @ErrorAnswer(status = 409, description = ErrorDocs.ARCHIVED)
+    @ErrorAnswer(status = 429, description = ErrorDocs.ROOM_BUSY)
     @PatchMapping("/rooms/{roomId}/messages/{messageId}")
     public Mono<MessageView> edit(CareUser user, @PathVariable String roomId, @PathVariable String messageId,
                                   @Validated @RequestBody Requests.EditMessage request) {
@@ -73,11 +80,14 @@ public class MessageController {
     }
 
     @Operation(summary = "Delete a message", description = "Author or room owner; content removed, who and when kept.")
+    @ErrorAnswer(status = 409, description = ErrorDocs.ARCHIVED)
+    @ErrorAnswer(status = 429, description = ErrorDocs.ROOM_BUSY)
     @DeleteMapping("/rooms/{roomId}/messages/{messageId}")
     public Mono<MessageView> delete(CareUser user, @PathVariable String roomId, @PathVariable String messageId) {
         return messages.delete(user, roomId, messageId);
     }
 
+    @Operation(summary = "A message's edit history")
     @GetMapping("/rooms/{roomId}/messages/{messageId}/edits")
     public Mono<Views.EditHistory> edits(CareUser user, @PathVariable String roomId, @PathVariable String messageId) {
         return timeline.edits(user, roomId, messageId);
@@ -96,6 +106,8 @@ public class MessageController {
     }
 
     @Operation(summary = "Give a stamp", description = "viewed (見ました), accepted (承知), thanked (感謝), good (いいね), completed (完了). Idempotent.")
+    @ErrorAnswer(status = 409, description = ErrorDocs.ARCHIVED)
+    @ErrorAnswer(status = 429, description = ErrorDocs.ROOM_BUSY)
     @PutMapping("/rooms/{roomId}/messages/{messageId}/stamps/{stamp}")
     public Mono<MessageView> stamp(CareUser user, @PathVariable String roomId, @PathVariable String messageId,
                                    @PathVariable String stamp) {
@@ -103,6 +115,8 @@ public class MessageController {
     }
 
     @Operation(summary = "Take back a stamp")
+    @ErrorAnswer(status = 409, description = ErrorDocs.ARCHIVED)
+    @ErrorAnswer(status = 429, description = ErrorDocs.ROOM_BUSY)
     @DeleteMapping("/rooms/{roomId}/messages/{messageId}/stamps/{stamp}")
     public Mono<MessageView> unstamp(CareUser user, @PathVariable String roomId, @PathVariable String messageId,
                                      @PathVariable String stamp) {
@@ -111,12 +125,15 @@ public class MessageController {
 
     @Operation(summary = "Acknowledge an urgent message", description = "For the people it asks; the same as their "
             + "見ました/承知/完了 stamp without a stamp. Idempotent.")
+    @ErrorAnswer(status = 409, description = ErrorDocs.ARCHIVED)
+    @ErrorAnswer(status = 429, description = ErrorDocs.ROOM_BUSY)
     @PostMapping("/rooms/{roomId}/messages/{messageId}/acknowledge")
     public Mono<MessageView> acknowledge(CareUser user, @PathVariable String roomId, @PathVariable String messageId) {
         return messages.acknowledge(user, roomId, messageId);
     }
 
     @Operation(summary = "Mark read up to a sequence number", description = "Never moves back.")
+    @ErrorAnswer(status = 429, description = ErrorDocs.ROOM_BUSY)
     @PostMapping("/rooms/{roomId}/read")
     public Mono<ReadView> read(CareUser user, @PathVariable String roomId, @Validated @RequestBody Requests.MarkRead request) {
         return messages.markRead(user, roomId, request.upToSeq());

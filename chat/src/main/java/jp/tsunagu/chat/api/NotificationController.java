@@ -16,6 +16,7 @@ import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jp.tsunagu.chat.handler.NotificationHandler;
 import jp.tsunagu.chat.identity.CareUser;
+import jp.tsunagu.chat.support.ErrorAnswer;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -48,6 +49,7 @@ public class NotificationController {
             + "`PushSubscription.toJSON()` (`endpoint`, `keys.p256dh`, `keys.auth`) and an optional `userAgent` label. "
             + "Subscribing again refreshes the keys. The endpoint must be a push service this server sends to. A "
             + "device that was someone else's becomes mine.")
+    @ErrorAnswer(status = 409, description = "Too many devices already receive my notifications (`too-many-devices`): remove one first.")
     @PostMapping("/notifications/devices")
     @ResponseStatus(HttpStatus.CREATED)
     public Mono<NotificationHandler.Device> subscribe(CareUser user, @RequestBody NotificationHandler.Subscribe request) {
@@ -55,6 +57,7 @@ public class NotificationController {
     }
 
     @Operation(summary = "Stop notifications on a device", description = "404 if it is not one of mine.")
+    @ErrorAnswer(status = 404, description = "Not one of my devices.")
     @DeleteMapping("/notifications/devices/{deviceId}")
     public Mono<ResponseEntity<Void>> unsubscribe(CareUser user, @PathVariable String deviceId) {
         return Mono.defer(() -> notifications.unsubscribe(user, deviceId)).thenReturn(ResponseEntity.noContent().build());

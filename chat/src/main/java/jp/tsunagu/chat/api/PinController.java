@@ -14,6 +14,7 @@ import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jp.tsunagu.chat.handler.PinHandler;
 import jp.tsunagu.chat.identity.CareUser;
+import jp.tsunagu.chat.support.ErrorAnswer;
 import reactor.core.publisher.Mono;
 
 /** Pins (the room's, a room change) and bookmarks (mine, private). */
@@ -29,12 +30,16 @@ public class PinController {
     }
 
     @Operation(summary = "Pin a message to the room", description = "Owners and members; everyone sees the room's pins. Idempotent.")
+    @ErrorAnswer(status = 409, description = ErrorDocs.ARCHIVED)
+    @ErrorAnswer(status = 429, description = ErrorDocs.ROOM_BUSY)
     @PutMapping("/rooms/{roomId}/messages/{messageId}/pin")
     public Mono<MessageView> pin(CareUser user, @PathVariable String roomId, @PathVariable String messageId) {
         return pins.pin(user, roomId, messageId, true);
     }
 
     @Operation(summary = "Unpin a message")
+    @ErrorAnswer(status = 409, description = ErrorDocs.ARCHIVED)
+    @ErrorAnswer(status = 429, description = ErrorDocs.ROOM_BUSY)
     @DeleteMapping("/rooms/{roomId}/messages/{messageId}/pin")
     public Mono<MessageView> unpin(CareUser user, @PathVariable String roomId, @PathVariable String messageId) {
         return pins.pin(user, roomId, messageId, false);

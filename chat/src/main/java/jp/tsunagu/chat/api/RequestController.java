@@ -14,6 +14,7 @@ import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jp.tsunagu.chat.handler.RequestHandler;
 import jp.tsunagu.chat.identity.CareUser;
+import jp.tsunagu.chat.support.ErrorAnswer;
 import reactor.core.publisher.Mono;
 
 /** Requests (依頼) carried by messages: adding one, moving it, and the list across one's rooms. */
@@ -29,6 +30,9 @@ public class RequestController {
     }
 
     @Operation(summary = "Add a request to one's message", description = "The author only; a message carries at most one request.")
+    @ErrorAnswer(status = 409, description = ErrorDocs.ARCHIVED)
+    @ErrorAnswer(status = 422, description = "An assignee who is not a member of the room (`unprocessable`, the field named).")
+    @ErrorAnswer(status = 429, description = ErrorDocs.ROOM_BUSY)
     @PutMapping("/rooms/{roomId}/messages/{messageId}/request")
     public Mono<MessageView> add(CareUser user, @PathVariable String roomId, @PathVariable String messageId,
                                  @Validated @RequestBody Requests.RequestInput request) {
@@ -37,6 +41,8 @@ public class RequestController {
 
     @Operation(summary = "Move a request", description = "accept (承知) / complete (完了, optional note) / decline "
             + "(note = reason) by an assignee; cancel by the requester. Repeating a done move changes nothing.")
+    @ErrorAnswer(status = 409, description = ErrorDocs.ARCHIVED)
+    @ErrorAnswer(status = 429, description = ErrorDocs.ROOM_BUSY)
     @PostMapping("/rooms/{roomId}/messages/{messageId}/request/actions")
     public Mono<MessageView> act(CareUser user, @PathVariable String roomId, @PathVariable String messageId,
                                  @Validated @RequestBody Requests.RequestAction action) {

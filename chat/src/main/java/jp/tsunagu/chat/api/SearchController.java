@@ -13,10 +13,12 @@ import org.springframework.web.bind.annotation.RestController;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.enums.ParameterIn;
+import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jp.tsunagu.chat.handler.SearchHandler;
 import jp.tsunagu.chat.identity.CareUser;
 import jp.tsunagu.chat.support.ApiException;
+import jp.tsunagu.chat.support.ErrorAnswer;
 import reactor.core.publisher.Mono;
 
 /** Finding messages in my rooms. */
@@ -37,17 +39,19 @@ public class SearchController {
             + "訪問看護), in any width or kana (ワーファリン finds ﾜｰﾌｧﾘﾝ and わーふぁりん); letters and digits by the "
             + "beginning of a word, in any case. Deleted messages are never found; edited ones by their current text.",
             parameters = {
-                    @Parameter(in = ParameterIn.QUERY, name = "q", required = true, description = "the words, at most 200 characters"),
-                    @Parameter(in = ParameterIn.QUERY, name = "room", description = "one of my rooms"),
-                    @Parameter(in = ParameterIn.QUERY, name = "author", description = "who wrote it (user id)"),
-                    @Parameter(in = ParameterIn.QUERY, name = "profession", description = "the author's profession code"),
-                    @Parameter(in = ParameterIn.QUERY, name = "facility", description = "the author's facility id"),
-                    @Parameter(in = ParameterIn.QUERY, name = "from", description = "from this date (Japan time) or ISO-8601 time"),
-                    @Parameter(in = ParameterIn.QUERY, name = "to", description = "up to the end of this date, or before this time"),
-                    @Parameter(in = ParameterIn.QUERY, name = "has", description = "photo, file, request or excerpt (comma-separated: all of them)"),
-                    @Parameter(in = ParameterIn.QUERY, name = "urgent", description = "true or false"),
-                    @Parameter(in = ParameterIn.QUERY, name = "cursor", description = "nextCursor of the page before"),
-                    @Parameter(in = ParameterIn.QUERY, name = "limit", description = "1-50, 20 by default")})
+                    @Parameter(in = ParameterIn.QUERY, name = "q", schema = @Schema(type = "string", maxLength = SearchHandler.MAX_QUERY), required = true, description = "the words, at most 200 characters"),
+                    @Parameter(in = ParameterIn.QUERY, name = "room", schema = @Schema(type = "string"), description = "one of my rooms"),
+                    @Parameter(in = ParameterIn.QUERY, name = "author", schema = @Schema(type = "string"), description = "who wrote it (user id)"),
+                    @Parameter(in = ParameterIn.QUERY, name = "profession", schema = @Schema(type = "string"), description = "the author's profession code"),
+                    @Parameter(in = ParameterIn.QUERY, name = "facility", schema = @Schema(type = "string"), description = "the author's facility id"),
+                    @Parameter(in = ParameterIn.QUERY, name = "from", schema = @Schema(type = "string"), description = "from this date (Japan time) or ISO-8601 time"),
+                    @Parameter(in = ParameterIn.QUERY, name = "to", schema = @Schema(type = "string"), description = "up to the end of this date, or before this time"),
+                    @Parameter(in = ParameterIn.QUERY, name = "has", schema = @Schema(type = "string"), description = "photo, file, request or excerpt (comma-separated: all of them)"),
+                    @Parameter(in = ParameterIn.QUERY, name = "urgent", schema = @Schema(type = "boolean"), description = "true or false"),
+                    @Parameter(in = ParameterIn.QUERY, name = "cursor", schema = @Schema(type = "string"), description = "nextCursor of the page before"),
+                    @Parameter(in = ParameterIn.QUERY, name = "limit", schema = @Schema(type = "integer", minimum = "1", maximum = "50", defaultValue = "20"), description = "1-50, 20 by default")})
+    @ErrorAnswer(status = 404, description = "The `room` filter is not one of my rooms.")
+    @ErrorAnswer(status = 503, description = ErrorDocs.SEARCH_UNAVAILABLE)
     @GetMapping("/search")
     public Mono<SearchHandler.Results> search(CareUser user, @Parameter(hidden = true) @RequestParam MultiValueMap<String, String> params) {
         return Mono.defer(() -> {

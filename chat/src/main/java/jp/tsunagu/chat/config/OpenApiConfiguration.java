@@ -1,6 +1,7 @@
 package jp.tsunagu.chat.config;
 
 import org.springdoc.core.utils.SpringDocUtils;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -11,7 +12,10 @@ import io.swagger.v3.oas.models.security.SecurityRequirement;
 import io.swagger.v3.oas.models.security.SecurityScheme;
 import jp.tsunagu.chat.identity.CareUser;
 
-/** The OpenAPI document: bearer security, and the signed-in user is not a request parameter. */
+/**
+ * The OpenAPI document: bearer security, the signed-in user is not a request parameter, and every error answer is
+ * problem+json ({@link ProblemResponses}).
+ */
 @Configuration(proxyBeanMethods = false)
 public class OpenApiConfiguration {
 
@@ -29,5 +33,11 @@ public class OpenApiConfiguration {
                 .components(new Components().addSecuritySchemes("bearer",
                         new SecurityScheme().type(SecurityScheme.Type.HTTP).scheme("bearer").bearerFormat("JWT")))
                 .addSecurityItem(new SecurityRequirement().addList("bearer"));
+    }
+
+    /** The error answers; the public paths are the ones {@link SecurityConfiguration} permits without a token. */
+    @Bean
+    ProblemResponses problemResponses(ObjectProvider<PublicPaths> others) {
+        return new ProblemResponses(SecurityConfiguration.publicPatterns(others));
     }
 }

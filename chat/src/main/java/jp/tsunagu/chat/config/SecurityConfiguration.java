@@ -29,8 +29,7 @@ public class SecurityConfiguration {
     @Bean
     SecurityWebFilterChain apiSecurity(ServerHttpSecurity http, ProblemWebExceptionHandler problems,
                                        ObjectProvider<PublicPaths> others) {
-        List<String> permitted = new ArrayList<>(ChatConfiguration.publicPaths());
-        others.orderedStream().forEach(p -> permitted.addAll(p.patterns()));
+        List<String> permitted = publicPatterns(others);
         ServerBearerTokenAuthenticationConverter header = new ServerBearerTokenAuthenticationConverter();
         ServerBearerTokenAuthenticationConverter headerOrQuery = new ServerBearerTokenAuthenticationConverter();
         headerOrQuery.setAllowUriQueryParameter(true);
@@ -56,6 +55,13 @@ public class SecurityConfiguration {
                         .authenticationEntryPoint(problems::handle)
                         .accessDeniedHandler(problems::handle))
                 .build();
+    }
+
+    /** The paths served without a bearer token: the chat module's and every {@link PublicPaths} bean's. */
+    static List<String> publicPatterns(ObjectProvider<PublicPaths> others) {
+        List<String> permitted = new ArrayList<>(ChatConfiguration.publicPaths());
+        others.orderedStream().forEach(p -> permitted.addAll(p.patterns()));
+        return permitted;
     }
 
     private static boolean isStream(ServerWebExchange exchange) {

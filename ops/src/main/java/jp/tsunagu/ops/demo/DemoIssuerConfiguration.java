@@ -107,6 +107,7 @@ public class DemoIssuerConfiguration {
                             TOKEN_TTL.toSeconds())));
         }
 
+        @Operation(summary = "The demo issuer's signing keys (JWKS)")
         @GetMapping("/demo/jwks.json")
         public Map<String, Object> jwks() {
             return issuer.jwks();

@@ -526,7 +526,7 @@ class BadInputIntegrationTests extends IntegrationTestSupport {
         assertFieldProblem(lastEventId, 400, "Last-Event-ID");
         Response negativeLastEventId = ApiTestClient.events(nurse.mutate().defaultHeader("Last-Event-ID", "-3").build(),
                 "/api/v1/rooms/{r}/events", t.roomId());
-        assertFieldProblem(negativeLastEventId, 400, "after");
+        assertFieldProblem(negativeLastEventId, 400, "Last-Event-ID");
         assertFieldProblem(events(nurse, "/api/v1/rooms/abc/events"), 400, "roomId");
     }
 

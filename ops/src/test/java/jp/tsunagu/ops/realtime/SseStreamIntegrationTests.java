@@ -235,6 +235,25 @@ class SseStreamIntegrationTests extends IntegrationTestSupport {
     }
 
     @Test
+    void anEventSourceReconnectingToItsAfterUrlResumesFromItsLastEventId() {
+        Team t = team();
+        EventInbox first = stream(t.nurse(), t.roomId(), 0L);
+        // after=0: the room's whole history first (its members joining), then subscribed.
+        List<Event> history = first.until(e -> e.type().equals("subscribed"));
+        long opened = history.get(history.size() - 1).seq();
+        post(t.doctor(), t.roomId(), "seen");
+        Event lastSeen = first.next("message.created");
+        open.forEach(Disposable::dispose);
+        Map<?, ?> missed = post(t.doctor(), t.roomId(), "missed");
+
+        // What an EventSource sends when it reconnects: the URL it was opened with (after=0) and the id it got last.
+        EventInbox resumed = stream(t.nurse(), t.roomId(), 0L, lastSeen.id());
+        assertThat(resumed.next()).extracting(Event::messageId).isEqualTo(missed.get("id"));
+        assertThat(subscribed(resumed, t.roomId())).isEqualTo(seq(missed, "seq")).isGreaterThan(opened);
+        assertThat(resumed.isEmpty()).isTrue();
+    }
+
+    @Test
     void reconnectingWhilePostsKeepComingMissesNothingAndRepeatsNothing() {
         Team t = team();
         int total = 60;
