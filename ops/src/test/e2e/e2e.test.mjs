@@ -64,12 +64,12 @@ describe('web client at a phone viewport (demo profile, headless Chromium)', () 
       `--tsunagu.record.fhir.client-secret=${connector.secret}`,
     ], { port: keycloakServerPort, name: 'server-keycloak' });
     run.fhirGateway.upstreamPort = run.keycloakServer.fhirPort;
-    // A token that expires a second after it is issued, used once now while fresh; the expiry scenario uses it
-    // again at the end of the run, by when it is long past its exp (and the server's clock skew).
+    // A token that expires 15 s after it is issued, used once now while fresh (so the server's token cache holds
+    // it); the expiry scenario uses it again at the end of the run, long past its exp and the server's clock skew.
     const early = await passwordGrant(issuer, EXPIRING_CLIENT, 'ns-sato');
     const firstUse = await fetch(`${run.keycloakServer.baseUrl}/api/v1/rooms`,
       { headers: { authorization: `Bearer ${early.access_token}` } });
-    run.keycloakEarly = { token: early.access_token, firstUse: firstUse.status };
+    run.keycloakEarly = { token: early.access_token, firstUse: firstUse.status, usedAt: Date.now() };
     console.log(`# keycloak's server ${run.keycloakServer.baseUrl} (pid ${run.keycloakServer.pid}) ready in `
       + `${run.keycloakServer.startMs} ms, log ${run.keycloakServer.log}; setup ${Date.now() - t0} ms`);
   }, { timeout: 420_000 });

@@ -19,8 +19,9 @@ export const PASSWORD = 'tsunagu-demo';
 export const OTHER_REALM = 'elsewhere';
 /** Test-only: the web client's mappers, with the password grant, so a test can get a token without a browser. */
 export const PASSWORD_CLIENT = 'tsunagu-test-password';
-/** Test-only: the same, with access tokens that expire one second after they are issued. */
+/** Test-only: the same, with access tokens that expire 15 seconds after they are issued. */
 export const EXPIRING_CLIENT = 'tsunagu-test-expiring';
+export const EXPIRING_LIFESPAN_S = 15;
 
 // A cold start on 2 busy cores: ~30 s here, ~60 s the first time (Quarkus re-augments the unpacked distribution
 // for dev mode once), more while other processes compete.
@@ -82,8 +83,9 @@ export function realmForRun(realm, webUrl) {
     attributes: { ...web.attributes, ...attributes },
   });
   r.clients.push(testClient(PASSWORD_CLIENT, {}));
-  // Keycloak's per-client access token lifespan, in seconds (admin console: Advanced → Access Token Lifespan).
-  r.clients.push(testClient(EXPIRING_CLIENT, { 'access.token.lifespan': '1' }));
+  // Keycloak's per-client access token lifespan, in seconds (admin console: Advanced → Access Token Lifespan):
+  // short, but long enough that the token's first use is surely before its exp, even on a busy machine.
+  r.clients.push(testClient(EXPIRING_CLIENT, { 'access.token.lifespan': String(EXPIRING_LIFESPAN_S) }));
   return r;
 }
 
