@@ -119,13 +119,15 @@ process.on('exit', () => {
 });
 
 /**
- * Starts Keycloak and returns at once: `ready` resolves with {baseUrl, issuer(realm), startMs, java} when the realm
- * answers its discovery document; `stop()` ends it, started or not. bin/kc.sh runs Java as its child (and may
+ * Starts Keycloak on `port` and returns at once: `ready` resolves with {baseUrl, issuer(realm), startMs, java} when
+ * the realm answers its discovery document; `stop()` ends it, started or not. The caller picks the port, so a
+ * server that trusts the realm can start before Keycloak is ready (Spring reads the issuer on the first token). bin/kc.sh runs Java as its child (and may
  * start it twice, after re-augmenting): it runs in its own process group, and the group is signalled.
  *
- * @param {{webUrl: string}} options the Tsunagu server address the realm's web client redirects to
+ * @param {{webUrl: string, port: number}} options the Tsunagu server address the realm's web client redirects to,
+ *   and Keycloak's HTTP port
  */
-export function startKeycloak({ webUrl }) {
+export function startKeycloak({ webUrl, port }) {
   const kcSh = join(keycloakHome, 'bin', 'kc.sh');
   if (!existsSync(kcSh)) {
     const error = new Error(`${kcSh} not found: the build unpacks Keycloak into ops/target/keycloak in `
@@ -148,9 +150,11 @@ export function startKeycloak({ webUrl }) {
   let stopped = false;
   const out = createWriteStream(log);
   const started = Date.now();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const issuer = (realmName) => `${baseUrl}/realms/${realmName}`;
 
   const ready = (async () => {
-    const [port, managementPort] = [await freePort(), await freePort()];
+    const managementPort = await freePort();
     const args = ['start-dev', '--import-realm', '--http-host=127.0.0.1', `--http-port=${port}`,
       `--http-management-port=${managementPort}`];
     if (out.pending) await new Promise((resolve) => out.once('open', resolve));
@@ -174,7 +178,6 @@ export function startKeycloak({ webUrl }) {
       exited = { error: e };
       groups.delete(child.pid);
     });
-    const baseUrl = `http://127.0.0.1:${port}`;
     let last = 'no answer';
     while (Date.now() - started < START_TIMEOUT_MS) {
       if (exited) {
@@ -185,7 +188,6 @@ export function startKeycloak({ webUrl }) {
         const r = await fetch(`${baseUrl}/realms/tsunagu/.well-known/openid-configuration`,
           { signal: AbortSignal.timeout(2_000) });
         if (r.status === 200) {
-          const issuer = (realmName) => `${baseUrl}/realms/${realmName}`;
           return { baseUrl, issuer, log, pid: child.pid, startMs: Date.now() - started, java };
         }
         last = `${r.status}`;
@@ -220,7 +222,7 @@ export function startKeycloak({ webUrl }) {
     }
     await new Promise((resolve) => out.end(resolve));
   };
-  return { ready, stop };
+  return { baseUrl, issuer, ready, stop };
 }
 
 /**
