@@ -130,9 +130,8 @@ process.on('exit', () => {
 export function startKeycloak({ webUrl, port }) {
   const kcSh = join(keycloakHome, 'bin', 'kc.sh');
   if (!existsSync(kcSh)) {
-    const error = new Error(`${kcSh} not found: the build unpacks Keycloak into ops/target/keycloak in `
+    throw new Error(`${kcSh} not found: the build unpacks Keycloak into ops/target/keycloak in `
       + `pre-integration-test (./mvnw -B verify; or ./mvnw -B -pl ops dependency:unpack@keycloak-unpack)`);
-    return { ready: Promise.reject(error), stop: async () => {} };
   }
   mkdirSync(outDir, { recursive: true });
   const log = join(outDir, 'keycloak.log');
