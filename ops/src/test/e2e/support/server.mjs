@@ -65,19 +65,20 @@ setInterval(() => {
 /**
  * Starts ops/target/tsunagu-ops.jar with the demo profile on free ports and waits until it is ready
  * (GET /actuator/health/readiness answers 200: the demo data is seeded by then; liveness comes earlier).
- * Its output goes to ops/target/e2e/server.log. {@code extraArgs} are added to the server's arguments.
+ * Its output goes to ops/target/e2e/<name>.log. {@code extraArgs} are added to the server's arguments; {@code port}
+ * is the one to listen on when the caller had to know it in advance (a free one otherwise).
  *
- * @returns {Promise<{baseUrl: string, port: number, log: string, pid: number, stop: () => Promise<void>}>}
+ * @returns {Promise<{baseUrl: string, port: number, fhirPort: number, log: string, pid: number, stop: () => Promise<void>}>}
  */
-export async function startServer(extraArgs = []) {
+export async function startServer(extraArgs = [], { port: wanted, name = 'server' } = {}) {
   if (!existsSync(jarPath)) {
     throw new Error(`${jarPath} not found: build it first (./mvnw -q -B -DskipTests install)`);
   }
   mkdirSync(outDir, { recursive: true });
-  const port = await freePort();
+  const port = wanted || await freePort();
   const simulatorPort = await freePort();
   const fhirPort = await freePort();
-  const log = join(outDir, 'server.log');
+  const log = join(outDir, `${name}.log`);
   const dataDir = join(outDir, `data-${port}`);
   rmSync(dataDir, { recursive: true, force: true });
   const args = [
@@ -130,7 +131,7 @@ export async function startServer(extraArgs = []) {
     try {
       const r = await fetch(`${baseUrl}/actuator/health/readiness`, { signal: AbortSignal.timeout(2_000) });
       if (r.status === 200) {
-        return { baseUrl, port, log, pid: child.pid, startMs: Date.now() - started, stop };
+        return { baseUrl, port, fhirPort, log, pid: child.pid, startMs: Date.now() - started, stop };
       }
       last = `${r.status} ${await r.text()}`;
     } catch (e) {
