@@ -6,7 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from './server.mjs';
+import { freePort, tail } from './server.mjs';
 import { outDir, repoDir } from './paths.mjs';
 
 /** The realm file operators import (docs/SECURITY.md); the tests import it, so the two cannot drift apart. */
@@ -96,14 +96,6 @@ export function otherRealm(realm) {
   r.displayName = 'Another region';
   r.users.forEach((u) => delete u.id);
   return r;
-}
-
-function tail(file, lines) {
-  try {
-    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
 }
 
 /** Process groups still running; killed hard if this process ends without stopping them. */

@@ -26,7 +26,8 @@ function javaExecutable() {
   return home && existsSync(join(home, 'bin', 'java')) ? join(home, 'bin', 'java') : 'java';
 }
 
-function tail(file, lines) {
+/** The last lines of a log, for an error that says why a process did not start. */
+export function tail(file, lines) {
   try {
     return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
   } catch {
