@@ -13,6 +13,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.apache.lucene.analysis.TokenStream;
+import org.apache.lucene.codecs.Codec;
+import org.apache.lucene.codecs.PostingsFormat;
+import org.apache.lucene.codecs.bloom.BloomFilteringPostingsFormat;
+import org.apache.lucene.codecs.lucene912.Lucene912Codec;
+import org.apache.lucene.codecs.lucene912.Lucene912PostingsFormat;
 import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
 import org.apache.lucene.analysis.tokenattributes.PositionIncrementAttribute;
 import org.apache.lucene.document.Document;
@@ -86,6 +91,22 @@ public final class LuceneMessageIndex implements MessageIndex, AutoCloseable {
         POSITIONS.freeze();
     }
 
+    /**
+     * The default codec with a Bloom filter on {@code id}'s postings. Every indexed change first looks its message's
+     * id up in each segment ({@link #current}); a new message is in none, and the terms dictionary's seek in every
+     * segment was a third of the index thread's time (JFR at 300 posts/s, docs/BENCHMARKS.md). The filter answers
+     * "not here" for most segments without opening their terms. Segments written before keep their format: the
+     * codec of each segment is recorded in it, and lucene-codecs registers the Bloom format for reading.
+     */
+    private static final Codec CODEC = new Lucene912Codec() {
+        private final PostingsFormat ids = new BloomFilteringPostingsFormat(new Lucene912PostingsFormat());
+
+        @Override
+        public PostingsFormat getPostingsFormatForField(String field) {
+            return "id".equals(field) ? ids : super.getPostingsFormatForField(field);
+        }
+    };
+
     private final Directory directory;
     private final IndexWriter writer;
     private final SearcherManager searchers;
@@ -112,6 +133,7 @@ public final class LuceneMessageIndex implements MessageIndex, AutoCloseable {
             config.setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND);
             // The documents carry pre-made terms; a large buffer makes a full build a few big segments.
             config.setRAMBufferSizeMB(64);
+            config.setCodec(CODEC);
             this.writer = new IndexWriter(directory, config);
             this.searchers = new SearcherManager(writer, null);
         } catch (IOException e) {
@@ -184,14 +206,25 @@ public final class LuceneMessageIndex implements MessageIndex, AutoCloseable {
 
     @Override
     public synchronized void put(SearchDocument d) {
-        if (current(d.messageId()) >= d.changeSeq()) {
+        long current = current(d.messageId());
+        if (current >= d.changeSeq()) {
             return;
         }
-        putNew(d);
+        write(d, current >= 0);
     }
 
     @Override
     public synchronized void putNew(SearchDocument d) {
+        write(d, false);
+    }
+
+    /**
+     * @param held the index holds a state of the message (or a recent removal): it is replaced. Otherwise the
+     *             document is added without a delete by id, which Lucene would apply to every segment at the next
+     *             reopen, a second lookup of an id the first one ({@link #current}) found nowhere. The index's
+     *             lock is held from the lookup to the add, so nothing can put the message in between.
+     */
+    private void write(SearchDocument d, boolean held) {
         recent.put(d.messageId(), d.changeSeq());
         Document doc = new Document();
         doc.add(new StoredField("change", d.changeSeq()));
@@ -234,7 +267,11 @@ public final class LuceneMessageIndex implements MessageIndex, AutoCloseable {
         doc.add(new Field("ja2", new Tokens(pairs), POSITIONS));
         doc.add(new Field("word", new Tokens(words), TERMS));
         try {
-            writer.updateDocument(new Term("id", d.messageId()), doc);
+            if (held) {
+                writer.updateDocument(new Term("id", d.messageId()), doc);
+            } else {
+                writer.addDocument(doc);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

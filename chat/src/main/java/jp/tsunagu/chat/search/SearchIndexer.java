@@ -20,6 +20,7 @@ import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
 import org.springframework.data.mongodb.core.query.Criteria;
 import org.springframework.data.mongodb.core.query.Query;
 
+import jp.tsunagu.chat.api.MessageView;
 import jp.tsunagu.chat.message.Message;
 import jp.tsunagu.chat.message.MessageStore;
 import jp.tsunagu.chat.realtime.LoggedEvent;
@@ -167,10 +168,16 @@ public final class SearchIndexer implements AutoCloseable {
             return;
         }
         if (e.json() != null && (e.type().startsWith("message.") || e.type().equals("request.changed"))) {
-            JsonNode m = json.readTree(e.json()).path("message");
-            if (!m.isMissingNode()) {
-                keep(SearchDocuments.of(m), m.path("id").asString(), m.path("changeSeq").asLong(), false);
+            if (e.made() != null && e.made().message() != null) {
+                MessageView m = e.made().message();
+                keep(SearchDocuments.of(m), m.id(), m.changeSeq(), false);
                 applied.incrementAndGet();
+            } else if (e.made() == null) {
+                JsonNode m = json.readTree(e.json()).path("message");
+                if (!m.isMissingNode()) {
+                    keep(SearchDocuments.of(m), m.path("id").asString(), m.path("changeSeq").asLong(), false);
+                    applied.incrementAndGet();
+                }
             }
         }
         progress.put(e.roomId(), e.seq());

@@ -183,4 +183,23 @@ class LuceneMessageIndexTests {
             assertThat(again.search(pressure, 5).hits()).isEmpty();
         }
     }
+
+    /** Each indexed change looks its id up in every segment: the Bloom filter must be what the segments carry. */
+    @Test
+    void theIdsOfEverySegmentAreBloomFilteredAndReadBackAfterARestart(@TempDir Path dir) throws Exception {
+        try (LuceneMessageIndex disk = new LuceneMessageIndex(FSDirectory.open(dir))) {
+            disk.put(new SearchDocument("m1", "r1", 5, T0, "訪問 記録", "ns-sato", "nurse", null, Set.of(), false));
+            disk.commit(Map.of("r1", 5L), "db-1");
+        }
+        try (org.apache.lucene.index.DirectoryReader reader = org.apache.lucene.index.DirectoryReader.open(FSDirectory.open(dir))) {
+            assertThat(reader.leaves()).isNotEmpty().allSatisfy(leaf -> {
+                assertThat(leaf.reader().getFieldInfos().fieldInfo("id").getAttribute("PerFieldPostingsFormat.format"))
+                        .isEqualTo("BloomFilter");
+                assertThat(leaf.reader().getFieldInfos().fieldInfo("room").getAttribute("PerFieldPostingsFormat.format"))
+                        .isEqualTo("Lucene912");
+                assertThat(leaf.reader().terms("id").iterator().seekExact(new org.apache.lucene.util.BytesRef("m1"))).isTrue();
+                assertThat(leaf.reader().terms("id").iterator().seekExact(new org.apache.lucene.util.BytesRef("m2"))).isFalse();
+            });
+        }
+    }
 }
