@@ -18,6 +18,8 @@ import org.springframework.data.mongodb.core.query.Update;
 
 import com.mongodb.client.model.Filters;
 
+import jp.tsunagu.chat.support.GroupRead;
+
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -44,9 +46,15 @@ public final class MongoMembershipStore implements MembershipStore {
     private final ReactiveMongoTemplate mongo;
     private final Clock clock;
 
+    /** The access checks of concurrent requests, read together ({@link GroupRead}). */
+    private final GroupRead<String, Document> byId;
+
     public MongoMembershipStore(ReactiveMongoTemplate mongo, Clock clock) {
         this.mongo = mongo;
         this.clock = clock;
+        this.byId = new GroupRead<>(ids -> mongo.getCollection(mongo.getCollectionName(Membership.class))
+                .flatMapMany(c -> c.find(Filters.in("_id", ids)))
+                .collectMap(d -> String.valueOf(d.get("_id"))), GroupRead.MAX_BATCH);
     }
 
     @Override
@@ -56,12 +64,12 @@ public final class MongoMembershipStore implements MembershipStore {
 
     /**
      * On every room request (the access check): the raw driver, so Spring Data's query mapping and entity
-     * callbacks are skipped; the document is still read by the converter, as everywhere else.
+     * callbacks are skipped, and the checks of concurrent requests in one query ({@link GroupRead}); the document
+     * is still read by the converter, as everywhere else.
      */
     @Override
     public Mono<Membership> findActive(String roomId, String userId) {
-        return mongo.getCollection(mongo.getCollectionName(Membership.class))
-                .flatMap(c -> Mono.from(c.find(Filters.eq("_id", Membership.idOf(roomId, userId))).first()))
+        return byId.read(Membership.idOf(roomId, userId))
                 .map(d -> mongo.getConverter().read(Membership.class, d))
                 .filter(Membership::active);
     }

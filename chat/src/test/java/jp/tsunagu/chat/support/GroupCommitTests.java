@@ -83,7 +83,7 @@ class GroupCommitTests {
     @Test
     void aBatchAnsweredWithNothingFailsItsWritesInsteadOfLeavingThemWaiting() {
         GroupCommit<String> commit = new GroupCommit<>(batch -> Mono.empty(), 10);
-        StepVerifier.create(commit.write("a")).verifyErrorMessage("a batch write answered nothing");
+        StepVerifier.create(commit.write("a")).verifyErrorMessage("a batch answered nothing");
         List<Throwable> errors = new ArrayList<>();
         commit.write("b").subscribe(null, errors::add);
         assertThat(errors).as("the next write is not stuck behind it").hasSize(1);
