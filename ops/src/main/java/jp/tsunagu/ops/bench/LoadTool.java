@@ -55,12 +55,14 @@ import tools.jackson.databind.json.JsonMapper;
 public final class LoadTool {
 
     /**
-     * JVM options of the started server unless {@code --server-jvm-opts} says otherwise: on the 2-core machine
-     * of docs/BENCHMARKS.md the parallel collector and two HTTP event-loop threads (Reactor Netty's default is
-     * four) cut the server's CPU per post (measured there; G1 runs at the issue's settings varied between 88
-     * and 196 accepted posts/s). Production sets its own JVM options (docs/OPERATIONS.md).
+     * JVM options of the started server unless {@code --server-jvm-opts} says otherwise: G1 (the JVM's own choice
+     * on a server-class machine) and two HTTP event-loop threads (Reactor Netty's default is four; fewer cut the
+     * CPU per post on the 2-core machine of docs/BENCHMARKS.md, round 2). Round 2 used the parallel collector for
+     * its lower CPU per post; once the server kept pace at 600 posts/s its full collections (370-700 ms with the
+     * in-memory database's few hundred MB live) were what broke the p99 (round 4), and G1's pauses stayed under
+     * 100 ms. Production sets its own JVM options (docs/OPERATIONS.md).
      */
-    static final String DEFAULT_SERVER_JVM_OPTS = "-XX:+UseParallelGC -Dreactor.netty.ioWorkerCount=2";
+    static final String DEFAULT_SERVER_JVM_OPTS = "-XX:+UseG1GC -Dreactor.netty.ioWorkerCount=2";
 
     static final String USAGE = """
             usage: ops/bin/loadtest [options]
@@ -84,7 +86,7 @@ public final class LoadTool {
               --jar PATH            server jar to start (ops/target/tsunagu-ops.jar)
               --server-heap SIZE    -Xmx of the started server (1g)
               --server-jvm-opts S   JVM options for the started server, space separated, replacing the
-                                    default "-XX:+UseParallelGC -Dreactor.netty.ioWorkerCount=2"
+                                    default "-XX:+UseG1GC -Dreactor.netty.ioWorkerCount=2"
               --http-connections N  REST connection pool size of the tool (512)
               --connect-concurrency N  WebSocket handshakes in flight while connecting (128)
               --post-over W         http: POST /rooms/{id}/messages; http-key: the same with an Idempotency-Key,
