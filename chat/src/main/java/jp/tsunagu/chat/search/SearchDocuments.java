@@ -2,6 +2,7 @@ package jp.tsunagu.chat.search;
 
 import java.time.Instant;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 
 import jp.tsunagu.chat.api.MessageView;
@@ -20,16 +21,9 @@ final class SearchDocuments {
         if (m.isDeleted()) {
             return null;
         }
-        Set<String> has = new LinkedHashSet<>();
-        if (m.attachments() != null) {
-            m.attachments().forEach(a -> has.add(kind(a.contentType())));
-        }
-        if (m.request() != null) {
-            has.add("request");
-        }
-        if (m.excerpt() != null) {
-            has.add("excerpt");
-        }
+        Set<String> has = has(m.attachments() == null ? List.of()
+                : m.attachments().stream().map(Message.AttachmentRef::contentType).toList(), m.request() != null,
+                m.excerpt() != null);
         return new SearchDocument(m.id(), m.roomId(), m.changeSeq(), m.createdAt(), m.text(), m.author().userId(),
                 m.author().profession() == null ? null : m.author().profession().code(), m.author().facilityId(), has,
                 m.priority() == Priority.URGENT);
@@ -78,16 +72,9 @@ final class SearchDocuments {
         if (m.deleted() != null) {
             return null;
         }
-        Set<String> has = new LinkedHashSet<>();
-        if (m.attachments() != null) {
-            m.attachments().forEach(a -> has.add(kind(a.contentType())));
-        }
-        if (m.request() != null) {
-            has.add("request");
-        }
-        if (m.excerpt() != null) {
-            has.add("excerpt");
-        }
+        Set<String> has = has(m.attachments() == null ? List.of()
+                : m.attachments().stream().map(MessageView.AttachmentView::contentType).toList(), m.request() != null,
+                m.excerpt() != null);
         MessageView.AuthorView author = m.author();
         return new SearchDocument(m.id(), m.roomId(), m.changeSeq(), m.createdAt(), m.text() == null ? "" : m.text(),
                 author == null ? null : author.userId(),
@@ -131,6 +118,19 @@ final class SearchDocuments {
 
     private static String text(JsonNode n) {
         return n.isString() ? n.asString() : null;
+    }
+
+    /** What a message carries: {@code photo} or {@code file} per attachment, {@code request}, {@code excerpt}. */
+    private static Set<String> has(List<String> attachmentTypes, boolean request, boolean excerpt) {
+        Set<String> has = new LinkedHashSet<>();
+        attachmentTypes.forEach(type -> has.add(kind(type)));
+        if (request) {
+            has.add("request");
+        }
+        if (excerpt) {
+            has.add("excerpt");
+        }
+        return has;
     }
 
     /** {@code photo} for an image, {@code file} for anything else attached. */
