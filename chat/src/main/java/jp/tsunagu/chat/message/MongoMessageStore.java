@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.bson.Document;
-import org.bson.types.ObjectId;
 import org.springframework.data.domain.Sort;
 import org.springframework.data.mongodb.core.FindAndModifyOptions;
 import org.springframework.data.mongodb.core.ReactiveMongoTemplate;
@@ -57,11 +56,7 @@ public final class MongoMessageStore implements MessageStore {
         String collection = mongo.getCollectionName(Message.class);
         this.inserts = new GroupCommit<>(batch -> MongoBatches.bulkWrite(mongo, collection, batch.stream()
                 .map(m -> new InsertOneModel<>(toDocument(m))).toList()), INSERT_BATCH);
-        // Ids as the template's query would have them: an ObjectId where the string is one.
-        this.byId = new GroupRead<>(ids -> mongo.getCollection(collection)
-                .flatMapMany(c -> c.find(new Document("_id", new Document("$in", ids.stream()
-                        .map(id -> ObjectId.isValid(id) ? (Object) new ObjectId(id) : id).toList()))))
-                .collectMap(d -> String.valueOf(d.get("_id"))), GroupRead.MAX_BATCH);
+        this.byId = new GroupRead<>(ids -> MongoBatches.findByIds(mongo, collection, ids), GroupRead.MAX_BATCH);
     }
 
     /** Reads by id, concurrent ones together: a keyed post asks whether it is stored already (GroupRead). */

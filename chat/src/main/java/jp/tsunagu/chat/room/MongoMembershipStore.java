@@ -19,6 +19,7 @@ import org.springframework.data.mongodb.core.query.Update;
 import com.mongodb.client.model.Filters;
 
 import jp.tsunagu.chat.support.GroupRead;
+import jp.tsunagu.chat.support.MongoBatches;
 
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -52,9 +53,8 @@ public final class MongoMembershipStore implements MembershipStore {
     public MongoMembershipStore(ReactiveMongoTemplate mongo, Clock clock) {
         this.mongo = mongo;
         this.clock = clock;
-        this.byId = new GroupRead<>(ids -> mongo.getCollection(mongo.getCollectionName(Membership.class))
-                .flatMapMany(c -> c.find(Filters.in("_id", ids)))
-                .collectMap(d -> String.valueOf(d.get("_id"))), GroupRead.MAX_BATCH);
+        String collection = mongo.getCollectionName(Membership.class);
+        this.byId = new GroupRead<>(ids -> MongoBatches.findByIds(mongo, collection, ids), GroupRead.MAX_BATCH);
     }
 
     @Override

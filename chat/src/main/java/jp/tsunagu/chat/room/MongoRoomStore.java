@@ -14,7 +14,6 @@ import org.springframework.data.mongodb.core.query.Update;
 
 import org.bson.Document;
 import org.bson.conversions.Bson;
-import org.bson.types.ObjectId;
 import org.springframework.data.core.TypeInformation;
 
 import com.mongodb.client.model.FindOneAndUpdateOptions;
@@ -29,6 +28,7 @@ import jp.tsunagu.chat.support.MongoBatches;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
+import static jp.tsunagu.chat.support.MongoBatches.mongoId;
 import static org.springframework.data.mongodb.core.query.Criteria.where;
 
 /** {@link RoomStore} on MongoDB; every write touches one document. */
@@ -73,7 +73,7 @@ public final class MongoRoomStore implements RoomStore {
             return Mono.just(java.util.Map.of());
         }
         // _id alone (the only condition the embedded server answers from an index), and only the name.
-        Query q = Query.query(where("_id").in(roomIds.stream().distinct().map(MongoRoomStore::mongoId).toList()));
+        Query q = Query.query(where("_id").in(roomIds.stream().distinct().map(MongoBatches::mongoId).toList()));
         q.fields().include("name");
         return mongo.find(q, Document.class, "rooms")
                 .collectMap(d -> d.get("_id").toString(), d -> d.getString("name") == null ? "" : d.getString("name"));
@@ -118,7 +118,7 @@ public final class MongoRoomStore implements RoomStore {
         // _id alone, as for names(): the only condition the embedded server answers from an index.
         return mongo.getCollection(mongo.getCollectionName(CareRoom.class))
                 .flatMapMany(c -> c.find(new Document("_id", new Document("$in",
-                        roomIds.stream().distinct().map(MongoRoomStore::mongoId).toList()))).projection(AUDIENCE))
+                        roomIds.stream().distinct().map(MongoBatches::mongoId).toList()))).projection(AUDIENCE))
                 .collectMap(d -> d.get("_id").toString(), MongoRoomStore::audienceOf);
     }
 
@@ -155,11 +155,6 @@ public final class MongoRoomStore implements RoomStore {
 
     // Filters keep _id at the top level ({_id: …, other: …}), as Spring Data writes them: the embedded
     // mongo-java-server looks a document up by id only then, and scans the collection for {$and: [{_id: …}, …]}.
-
-    /** A String id as Spring Data stores it: as an ObjectId when it is one in hex, else as the string. */
-    static Object mongoId(String id) {
-        return ObjectId.isValid(id) ? new ObjectId(id) : id;
-    }
 
     private static final FindOneAndUpdateOptions SEQ_AND_BRIDGES = new FindOneAndUpdateOptions()
             .returnDocument(ReturnDocument.AFTER).projection(Projections.include("seq", "bridges", "kind", "directKey", NOTIFY));

@@ -168,11 +168,12 @@ public final class SearchIndexer implements AutoCloseable {
             return;
         }
         if (e.json() != null && (e.type().startsWith("message.") || e.type().equals("request.changed"))) {
-            if (e.made() != null && e.made().message() != null) {
-                MessageView m = e.made().message();
-                keep(SearchDocuments.of(m), m.id(), m.changeSeq(), false);
+            // Made on this node: its view is at hand. Read from the log (another node's): only its JSON.
+            MessageView made = e.made() == null ? null : e.made().message();
+            if (made != null) {
+                keep(SearchDocuments.of(made), made.id(), made.changeSeq(), false);
                 applied.incrementAndGet();
-            } else if (e.made() == null) {
+            } else {
                 JsonNode m = json.readTree(e.json()).path("message");
                 if (!m.isMissingNode()) {
                     keep(SearchDocuments.of(m), m.path("id").asString(), m.path("changeSeq").asLong(), false);

@@ -1,10 +1,13 @@
 package jp.tsunagu.chat.support;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 
 import org.bson.Document;
+import org.bson.types.ObjectId;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.data.mongodb.core.MongoExceptionTranslator;
@@ -17,7 +20,10 @@ import com.mongodb.client.model.WriteModel;
 
 import reactor.core.publisher.Mono;
 
-/** The database side of {@link GroupCommit}: a batch as one unordered bulk write, and each write's own error. */
+/**
+ * The database side of {@link GroupCommit} (a batch as one unordered bulk write, and each write's own error) and of
+ * {@link GroupRead} (a batch of ids as one {@code $in} query).
+ */
 public final class MongoBatches {
 
     /** MongoDB's code for a duplicate key. */
@@ -46,6 +52,23 @@ public final class MongoBatches {
                     RuntimeException translated = TRANSLATOR.translateExceptionIfPossible(e);
                     return translated == null ? e : translated;
                 });
+    }
+
+    /**
+     * The documents of {@code collection} with these ids, by id as a string: one {@code _id $in} query, the ids as
+     * the template's queries have them ({@link #mongoId}).
+     */
+    public static Mono<Map<String, Document>> findByIds(ReactiveMongoTemplate mongo, String collection,
+                                                      Collection<String> ids) {
+        return mongo.getCollection(collection)
+                .flatMapMany(c -> c.find(new Document("_id", new Document("$in",
+                        ids.stream().map(MongoBatches::mongoId).toList()))))
+                .collectMap(d -> String.valueOf(d.get("_id")));
+    }
+
+    /** A String id as Spring Data stores it: as an ObjectId when it is one in hex, else as the string. */
+    public static Object mongoId(String id) {
+        return ObjectId.isValid(id) ? new ObjectId(id) : id;
     }
 
     private static List<Throwable> errors(int size, MongoBulkWriteException e) {
