@@ -164,13 +164,12 @@ public final class ExternalMessageHandler {
         return mentions.resolve(roomId, author.userId(), in.mentions(), false, ignored -> false)
                 .zipWith(rooms.audience(roomId).defaultIfEmpty(jp.tsunagu.chat.room.NotifyAudience.defaults(
                         jp.tsunagu.chat.room.RoomKind.GROUP)))
-                .flatMap(t -> rooms.nextSeq(roomId).flatMap(seq -> messages.insert(new Message(id, roomId, seq,
+                .flatMap(t -> rooms.nextSeq(roomId, LastMessage.ahead(id, content.text(), author.displayName(), false,
+                        createdAt)).flatMap(seq -> messages.insert(new Message(id, roomId, seq,
                         seq, Message.Change.CREATED, author, content.text(), content.html(), place.parentId(),
                         place.threadRootId(), Priority.NORMAL, in.mentions(), t.getT1(), in.attachments(), Map.of(),
                         List.of(), createdAt, null, null, Ids.derived(content.text(), Objects.toString(content.html())),
                         in.origin(), null, in.externalStamps().isEmpty() ? null : in.externalStamps()), t.getT2())))
-                .flatMap(m -> rooms.recordLastMessage(roomId, new LastMessage(m.id(), m.seq(),
-                        LastMessage.excerptOf(m.text()), author.displayName(), false, m.createdAt())).thenReturn(m))
                 .map(m -> publish("message.created", m));
     }
 

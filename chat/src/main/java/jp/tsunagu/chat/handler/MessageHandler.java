@@ -193,27 +193,32 @@ public final class MessageHandler {
                         ? requestAssignees.members(roomId, user.id(), acknowledgers, "acknowledgers").map(RequestAssignees.Reached::userIds)
                         : mentioned.flatMap(m -> requestAssignees.defaultAcknowledgers(roomId, user.id(), m));
         return Mono.zip(threadRoot, refs, mentioned, careRequest, mustAcknowledge)
-                .flatMap(t -> access.nextSeqForWrite(roomId).flatMap(taken -> {
+                .flatMap(t -> {
                     Instant now = clock.instant();
-                    long seq = taken.seq();
-                    // Nobody to ask (the doctor posting in a room with no other clinician): nothing to escalate.
-                    Acknowledgement acknowledgement = t.getT5().isEmpty() ? null
-                            : new Acknowledgement(t.getT5(), List.of(), 0, now.plus(escalateAfter), List.of());
-                    Message m = new Message(id, roomId, seq, seq, Message.Change.CREATED, author(member),
-                            content.text(), content.html(), parentId, t.getT1().isEmpty() ? null : t.getT1(), priority,
-                            mentions, t.getT3(), t.getT2(), Map.of(), List.of(), now, null, null, requestHash, null,
-                            pendingDeliveries(taken.bridges(), now), null, excerpt, t.getT4().orElse(null),
-                            acknowledgement);
-                    return insertCreated(m, taken.audience());
-                }))
+                    LastMessage preview = LastMessage.ahead(id, content.text(), member.displayName(),
+                            priority == Priority.URGENT, now);
+                    return access.nextSeqForWrite(roomId, preview).flatMap(taken -> {
+                        long seq = taken.seq();
+                        // Nobody to ask (the doctor posting in a room with no other clinician): nothing to escalate.
+                        Acknowledgement acknowledgement = t.getT5().isEmpty() ? null
+                                : new Acknowledgement(t.getT5(), List.of(), 0, now.plus(escalateAfter), List.of());
+                        Message m = new Message(id, roomId, seq, seq, Message.Change.CREATED, author(member),
+                                content.text(), content.html(), parentId, t.getT1().isEmpty() ? null : t.getT1(), priority,
+                                mentions, t.getT3(), t.getT2(), Map.of(), List.of(), now, null, null, requestHash, null,
+                                pendingDeliveries(taken.bridges(), now), null, excerpt, t.getT4().orElse(null),
+                                acknowledgement);
+                        return insertCreated(m, taken.audience());
+                    });
+                })
                 .map(view -> new Posted(view, false));
     }
 
-    /** Stores a new message on the room's turn, makes it the room's preview and tells the room and whoever wants to hear. */
+    /**
+     * Stores a new message on the room's turn (its preview was written with its number) and tells the room and
+     * whoever wants to hear.
+     */
     private Mono<MessageView> insertCreated(Message m, jp.tsunagu.chat.room.NotifyAudience audience) {
-        return messages.insert(m, audience)
-                .flatMap(stored -> rooms.recordLastMessage(stored.roomId(), lastMessage(stored)).thenReturn(stored))
-                .map(stored -> publish("message.created", stored));
+        return messages.insert(m, audience).map(stored -> publish("message.created", stored));
     }
 
     /** An id of a person or station of an SNS the room is bridged to: {@code ext:<instance>:<id>}. */
@@ -270,14 +275,17 @@ public final class MessageHandler {
         return turn(roomId, () -> messages.findById(id).map(MessageView::of)
                 .switchIfEmpty(Mono.defer(() -> mentionResolver.resolve(roomId, SERVICE_AUTHOR.userId(), mentions, false,
                                 other -> false)
-                        .flatMap(mentioned -> access.nextSeqForWrite(roomId).flatMap(taken -> {
+                        .flatMap(mentioned -> {
                             Instant now = clock.instant();
-                            Message m = new Message(id, roomId, taken.seq(), taken.seq(), Message.Change.CREATED,
-                                    SERVICE_AUTHOR, text, null, null, null, Priority.URGENT, mentions, mentioned,
-                                    List.of(), Map.of(), List.of(), now, null, null, Ids.derived(text), null,
-                                    pendingDeliveries(taken.bridges(), now));
-                            return insertCreated(m, taken.audience());
-                        })))))
+                            LastMessage preview = LastMessage.ahead(id, text, SERVICE_AUTHOR.displayName(), true, now);
+                            return access.nextSeqForWrite(roomId, preview).flatMap(taken -> {
+                                Message m = new Message(id, roomId, taken.seq(), taken.seq(), Message.Change.CREATED,
+                                        SERVICE_AUTHOR, text, null, null, null, Priority.URGENT, mentions, mentioned,
+                                        List.of(), Map.of(), List.of(), now, null, null, Ids.derived(text), null,
+                                        pendingDeliveries(taken.bridges(), now));
+                                return insertCreated(m, taken.audience());
+                            });
+                        }))))
                 .onErrorResume(DuplicateKeyException.class, e -> messages.findById(id).map(MessageView::of));
     }
 
@@ -436,15 +444,15 @@ public final class MessageHandler {
     }
 
     private Mono<Void> refreshLastMessage(Message m) {
-        return rooms.recordLastMessage(m.roomId(), new LastMessage(m.id(), m.seq(), LastMessage.excerptOf(m.text()),
-                m.author().displayName(), m.priority() == Priority.URGENT, null));
+        return rooms.refreshPreview(m.roomId(), m.id(), LastMessage.excerptOf(m.text()));
     }
 
     private static Message.Author author(Membership m) {
         return new Message.Author(m.userId(), m.displayName(), m.profession(), m.facilityId(), m.facilityName());
     }
 
-    private static LastMessage lastMessage(Message m) {
+    /** The room list's preview of a stored message. */
+    static LastMessage lastMessage(Message m) {
         return new LastMessage(m.id(), m.seq(), LastMessage.excerptOf(m.text()), m.author().displayName(),
                 m.priority() == Priority.URGENT, m.createdAt());
     }

@@ -49,11 +49,12 @@ public final class RoomAccess {
     }
 
     /**
-     * Takes the room's next sequence number for a write: 409 if the room is archived, 404 if it is gone. The
-     * room is read only when the number could not be taken.
+     * Takes the room's next sequence number for a new message, making {@code preview} the room's preview
+     * ({@link RoomStore#nextSeqIfWritable}): 409 if the room is archived, 404 if it is gone. The room is read only
+     * when the number could not be taken.
      */
-    public Mono<RoomStore.SeqTaken> nextSeqForWrite(String roomId) {
-        return rooms.nextSeqIfWritable(roomId).switchIfEmpty(Mono.defer(() -> rooms.findById(roomId)
+    public Mono<RoomStore.SeqTaken> nextSeqForWrite(String roomId, jp.tsunagu.chat.room.LastMessage preview) {
+        return rooms.nextSeqIfWritable(roomId, preview).switchIfEmpty(Mono.defer(() -> rooms.findById(roomId)
                 .flatMap(room -> Mono.<RoomStore.SeqTaken>error(room.archived()
                         ? ApiException.conflict("room-archived", "the room is archived and read-only")
                         : new IllegalStateException("room " + roomId + " is writable but its number was not taken")))

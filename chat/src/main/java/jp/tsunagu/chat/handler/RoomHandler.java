@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 
 import org.springframework.dao.DuplicateKeyException;
@@ -13,6 +14,7 @@ import jp.tsunagu.chat.api.Requests;
 import jp.tsunagu.chat.api.RoomView;
 import jp.tsunagu.chat.api.Views;
 import jp.tsunagu.chat.identity.CareUser;
+import jp.tsunagu.chat.message.Message;
 import jp.tsunagu.chat.message.MessageStore;
 import jp.tsunagu.chat.message.ReadReceipt;
 import jp.tsunagu.chat.message.ReadStore;
@@ -20,6 +22,7 @@ import jp.tsunagu.chat.realtime.RoomEvent;
 import jp.tsunagu.chat.realtime.RoomEventPublisher;
 import jp.tsunagu.chat.room.CareRoom;
 import jp.tsunagu.chat.room.DirectoryUser;
+import jp.tsunagu.chat.room.LastMessage;
 import jp.tsunagu.chat.room.MemberRole;
 import jp.tsunagu.chat.room.Membership;
 import jp.tsunagu.chat.room.MembershipStore;
@@ -182,10 +185,30 @@ public final class RoomHandler {
         Cursor after = Cursor.decode(cursor);
         return memberships.activeOf(user.id(), MAX_ROOMS_PER_USER).collectMap(Membership::roomId)
                 .flatMap(mine -> mine.isEmpty() ? Mono.just(new Views.Page<>(List.<Views.RoomSummary>of(), null))
-                        : rooms.findActiveFirst(mine.keySet(), after, size)
-                                .concatMap(room -> summary(user, room, mine.get(room.id())))
-                                .collectList()
+                        : rooms.findActiveFirst(mine.keySet(), after, size).collectList()
+                                .flatMap(page -> previews(page).flatMap(shown -> Flux.fromIterable(page)
+                                        .concatMap(room -> summary(user, room, mine.get(room.id()), shown.get(room.id())))
+                                        .collectList()))
                                 .map(list -> new Views.Page<>(list, list.size() < size ? null : cursorOf(list))));
+    }
+
+    /**
+     * The preview each room shows: its stored preview with the message's number, once that message is stored. A
+     * preview is written with the number its message takes, ahead of the message ({@link RoomStore#nextSeqIfWritable}),
+     * so it may name one still being stored, or one that never was (its insert failed, the node stopped); such a room
+     * shows its latest stored message instead. One query for the page, and one for each such room.
+     */
+    private Mono<Map<String, LastMessage>> previews(List<CareRoom> page) {
+        List<String> ids = page.stream().map(CareRoom::lastMessage).filter(Objects::nonNull).map(LastMessage::id).toList();
+        return messages.briefs(ids).collectMap(Message::id, Message::seq).flatMap(stored -> Flux.fromIterable(page)
+                .filter(room -> room.lastMessage() != null)
+                .concatMap(room -> {
+                    Long seq = stored.get(room.lastMessage().id());
+                    Mono<LastMessage> shown = seq != null ? Mono.just(room.lastMessage().withSeq(seq))
+                            : messages.page(room.id(), null, 1).next().map(MessageHandler::lastMessage);
+                    return shown.map(last -> Map.entry(room.id(), last));
+                })
+                .collectMap(Map.Entry::getKey, Map.Entry::getValue));
     }
 
     private static String cursorOf(List<Views.RoomSummary> list) {
@@ -193,12 +216,12 @@ public final class RoomHandler {
         return new Cursor(last.lastActivityAt(), last.id()).encode();
     }
 
-    private Mono<Views.RoomSummary> summary(CareUser user, CareRoom room, Membership membership) {
+    private Mono<Views.RoomSummary> summary(CareUser user, CareRoom room, Membership membership, LastMessage shown) {
         return reads.find(room.id(), user.id()).map(ReadReceipt::upToSeq).defaultIfEmpty(0L)
                 .flatMap(readUpTo -> Mono.zip(messages.countUnread(room.id(), readUpTo, user.id()),
                                 messages.countUrgentUnread(room.id(), readUpTo, user.id()))
                         .map(c -> new Views.RoomSummary(RoomView.of(room), code(membership.role()), c.getT1(), c.getT2(),
-                                room.lastMessage(), readUpTo)));
+                                shown, readUpTo)));
     }
 
     public Mono<Views.RoomDetail> detail(CareUser user, String roomId) {

@@ -24,11 +24,23 @@ public interface RoomStore {
     Mono<Long> nextSeq(String roomId);
 
     /**
-     * As {@link #nextSeq}, but only for a room that exists and is not archived; empty otherwise (nothing is
-     * taken). One command instead of reading the room and then taking the number; it also returns the
-     * connector instances the room is bridged to, which a new message starts pending for.
+     * Takes the room's next number for a new message and, in the same write, makes {@code preview} the room's list
+     * preview and moves its last activity to the preview's time. Empty if the room does not exist.
+     *
+     * <p>The preview is written ahead of its message, so it may name one that is still being stored or never was
+     * (the insert failed, the node stopped): readers check that it exists ({@code RoomHandler.list}). Its {@code seq}
+     * is stored as 0 (this write takes the number); readers take it from the message. One write of the room per post
+     * instead of two.
      */
-    Mono<SeqTaken> nextSeqIfWritable(String roomId);
+    Mono<Long> nextSeq(String roomId, LastMessage preview);
+
+    /**
+     * As {@link #nextSeq(String, LastMessage)}, but only for a room that exists and is not archived; empty
+     * otherwise (nothing is taken, the preview is unchanged). One command instead of reading the room and then
+     * taking the number; it also returns the connector instances the room is bridged to, which a new message
+     * starts pending for.
+     */
+    Mono<SeqTaken> nextSeqIfWritable(String roomId, LastMessage preview);
 
     /**
      * A sequence number taken for a write, with the room's bridges and notification levels at that moment (a new
@@ -51,8 +63,8 @@ public interface RoomStore {
 
     Mono<CareRoom> markArchived(String roomId, String by, Instant at, long seq);
 
-    /** Sets the list preview unless a later message already holds it. */
-    Mono<Void> recordLastMessage(String roomId, LastMessage last);
+    /** Sets the preview's text after its message was edited or deleted; nothing if another message is the preview. */
+    Mono<Void> refreshPreview(String roomId, String messageId, String excerpt);
 
     /** Rooms among {@code ids}, most recently active first, strictly after the cursor position. */
     Flux<CareRoom> findActiveFirst(Collection<String> ids, Cursor after, int limit);

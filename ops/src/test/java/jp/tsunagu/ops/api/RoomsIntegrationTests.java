@@ -1,13 +1,19 @@
 package jp.tsunagu.ops.api;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.http.MediaType;
 
 import jp.tsunagu.chat.identity.CareUser;
 import jp.tsunagu.chat.identity.Profession;
+import jp.tsunagu.chat.room.LastMessage;
+import jp.tsunagu.chat.room.RoomStore;
+import jp.tsunagu.chat.support.Ids;
 import jp.tsunagu.ops.support.IntegrationTestSupport;
 
 /** Rooms and members: creation rules, listing, invitations, removal and a facility's departures. */
@@ -67,6 +73,68 @@ class RoomsIntegrationTests extends IntegrationTestSupport {
                 .jsonPath("$.items[1].room.id").isEqualTo(t.roomId());
         as(t.nurse()).get().uri("/api/v1/rooms?limit=1").exchange().expectStatus().isOk().expectBody()
                 .jsonPath("$.items.length()").isEqualTo(1).jsonPath("$.nextCursor").exists();
+    }
+
+    @Test
+    void aPreviewShowsItsMessagesNumberAndTimeAndFollowsItsEditAndDeletion() {
+        Team t = team();
+        post(t.nurse(), t.roomId(), "古いほう");
+        Map<?, ?> last = post(t.careManager(), t.roomId(), "  訪問  しました\n熱なし ");
+        String id = (String) last.get("id");
+        as(t.nurse()).get().uri("/api/v1/rooms").exchange().expectStatus().isOk().expectBody()
+                .jsonPath("$.items[0].room.id").isEqualTo(t.roomId())
+                .jsonPath("$.items[0].lastMessage.id").isEqualTo(id)
+                .jsonPath("$.items[0].lastMessage.seq").isEqualTo(last.get("seq"))
+                .jsonPath("$.items[0].lastMessage.excerpt").isEqualTo("訪問 しました 熱なし")
+                .jsonPath("$.items[0].lastMessage.authorName").isEqualTo(t.careManager().displayName())
+                .jsonPath("$.items[0].lastMessage.createdAt").isEqualTo(storedCreatedAt(t, id));
+
+        as(t.careManager()).patch().uri("/api/v1/rooms/{r}/messages/{m}", t.roomId(), id)
+                .contentType(MediaType.APPLICATION_JSON).bodyValue(Map.of("text", "訪問しました（訂正）")).exchange()
+                .expectStatus().isOk();
+        as(t.nurse()).get().uri("/api/v1/rooms").exchange().expectStatus().isOk().expectBody()
+                .jsonPath("$.items[0].lastMessage.excerpt").isEqualTo("訪問しました（訂正）")
+                .jsonPath("$.items[0].lastMessage.seq").isEqualTo(last.get("seq"))
+                .jsonPath("$.items[0].lastMessage.createdAt").isEqualTo(storedCreatedAt(t, id));
+
+        as(t.careManager()).delete().uri("/api/v1/rooms/{r}/messages/{m}", t.roomId(), id).exchange()
+                .expectStatus().isOk();
+        as(t.nurse()).get().uri("/api/v1/rooms").exchange().expectStatus().isOk().expectBody()
+                .jsonPath("$.items[0].lastMessage.id").isEqualTo(id)
+                .jsonPath("$.items[0].lastMessage.excerpt").isEqualTo("");
+    }
+
+    /** The message's time as stored (to the millisecond; the post's own answer carries the clock's precision). */
+    private Object storedCreatedAt(Team t, String messageId) {
+        return as(t.nurse()).get().uri("/api/v1/rooms/{r}/messages/{m}", t.roomId(), messageId).exchange()
+                .expectStatus().isOk().expectBody(Map.class).returnResult().getResponseBody().get("createdAt");
+    }
+
+    @Autowired
+    RoomStore rooms;
+
+    /**
+     * A preview is written with its message's number, ahead of the message: a node that stops in between leaves one
+     * naming a message that never landed. The list shows the room's latest stored message instead, until the next post.
+     */
+    @Test
+    void aPreviewWhoseMessageNeverLandedShowsTheLatestStoredMessage() {
+        Team t = team();
+        Map<?, ?> landed = post(t.nurse(), t.roomId(), "届いた");
+        rooms.nextSeqIfWritable(t.roomId(), LastMessage.ahead(Ids.newId(), "届かなかった", t.nurse().displayName(), false,
+                Instant.now())).block(Duration.ofSeconds(10));
+
+        as(t.careManager()).get().uri("/api/v1/rooms").exchange().expectStatus().isOk().expectBody()
+                .jsonPath("$.items[0].room.id").isEqualTo(t.roomId())
+                .jsonPath("$.items[0].lastMessage.id").isEqualTo(landed.get("id"))
+                .jsonPath("$.items[0].lastMessage.seq").isEqualTo(landed.get("seq"))
+                .jsonPath("$.items[0].lastMessage.excerpt").isEqualTo("届いた")
+                .jsonPath("$.items[0].lastMessage.createdAt").isEqualTo(storedCreatedAt(t, (String) landed.get("id")));
+
+        Map<?, ?> next = post(t.nurse(), t.roomId(), "次の記録");
+        as(t.careManager()).get().uri("/api/v1/rooms").exchange().expectStatus().isOk().expectBody()
+                .jsonPath("$.items[0].lastMessage.id").isEqualTo(next.get("id"))
+                .jsonPath("$.items[0].lastMessage.seq").isEqualTo(next.get("seq"));
     }
 
     @Test
