@@ -64,6 +64,14 @@ public final class LoadTool {
      */
     static final String DEFAULT_SERVER_JVM_OPTS = "-XX:+UseG1GC -Dreactor.netty.ioWorkerCount=2";
 
+    /**
+     * {@code -Xmx} of the started server unless {@code --server-heap} says otherwise. The benchmarks' server keeps
+     * its database in memory, in its own heap: at 1,000 posts/s a run's 120,000-180,000 messages took most of 1 GB
+     * and the collector's work grew with them over the minute (docs/BENCHMARKS.md, round 4), which a server whose
+     * messages live in MongoDB does not see. 2 GB keeps that out of the figures on the 24 GB benchmark machine.
+     */
+    static final String DEFAULT_SERVER_HEAP = "2g";
+
     static final String USAGE = """
             usage: ops/bin/loadtest [options]
               --rooms N             group rooms (200)
@@ -84,7 +92,7 @@ public final class LoadTool {
               --issuer URI          token issuer (urn:tsunagu:demo)
               --server-pid PID      with --url: the server's process id, for jcmd heap figures and CPU
               --jar PATH            server jar to start (ops/target/tsunagu-ops.jar)
-              --server-heap SIZE    -Xmx of the started server (1g)
+              --server-heap SIZE    -Xmx of the started server (2g: its in-memory database lives there)
               --server-jvm-opts S   JVM options for the started server, space separated, replacing the
                                     default "-XX:+UseG1GC -Dreactor.netty.ioWorkerCount=2"
               --http-connections N  REST connection pool size of the tool (512)
@@ -135,7 +143,7 @@ public final class LoadTool {
             String jvm = a.getOrDefault("server-jvm-opts", DEFAULT_SERVER_JVM_OPTS).trim();
             Options o = new Options(a.get("url"), a.containsKey("key-file") ? Path.of(a.get("key-file")) : null,
                     a.getOrDefault("issuer", "urn:tsunagu:demo"), Long.parseLong(a.getOrDefault("server-pid", "-1")),
-                    Path.of(a.getOrDefault("jar", defaultJar())), a.getOrDefault("server-heap", "1g"),
+                    Path.of(a.getOrDefault("jar", defaultJar())), a.getOrDefault("server-heap", DEFAULT_SERVER_HEAP),
                     jvm.isEmpty() ? List.of() : List.of(jvm.split("\\s+")),
                     positive(a, "rooms", 200), positive(a, "members", 8),
                     Double.parseDouble(a.getOrDefault("rate", "1000")), positive(a, "duration", 60),

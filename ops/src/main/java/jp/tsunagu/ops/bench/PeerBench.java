@@ -80,7 +80,7 @@ public final class PeerBench {
 
     private void run(Map<String, String> a) throws Exception {
         Peer peer = target.equals("bare") ? Peer.bare(a.getOrDefault("server-jvm-opts", LoadTool.DEFAULT_SERVER_JVM_OPTS),
-                a.getOrDefault("server-heap", "1g")) : Peer.prosody();
+                a.getOrDefault("server-heap", LoadTool.DEFAULT_SERVER_HEAP)) : Peer.prosody();
         try {
             System.out.println("server: " + peer.description);
             List<PeerClient> clients = new ArrayList<>();
