@@ -2,6 +2,7 @@ package jp.tsunagu.chat.handler;
 
 import jp.tsunagu.chat.identity.CareUser;
 import jp.tsunagu.chat.room.CareRoom;
+import jp.tsunagu.chat.room.LastMessage;
 import jp.tsunagu.chat.room.Membership;
 import jp.tsunagu.chat.room.MembershipStore;
 import jp.tsunagu.chat.room.RoomStore;
@@ -53,7 +54,7 @@ public final class RoomAccess {
      * ({@link RoomStore#nextSeqIfWritable}): 409 if the room is archived, 404 if it is gone. The room is read only
      * when the number could not be taken.
      */
-    public Mono<RoomStore.SeqTaken> nextSeqForWrite(String roomId, jp.tsunagu.chat.room.LastMessage preview) {
+    public Mono<RoomStore.SeqTaken> nextSeqForWrite(String roomId, LastMessage preview) {
         return rooms.nextSeqIfWritable(roomId, preview).switchIfEmpty(Mono.defer(() -> rooms.findById(roomId)
                 .flatMap(room -> Mono.<RoomStore.SeqTaken>error(room.archived()
                         ? ApiException.conflict("room-archived", "the room is archived and read-only")

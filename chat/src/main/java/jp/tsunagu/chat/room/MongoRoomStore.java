@@ -19,6 +19,7 @@ import com.mongodb.client.model.FindOneAndUpdateOptions;
 import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.ReturnDocument;
 import com.mongodb.client.model.Updates;
+import com.mongodb.reactivestreams.client.MongoCollection;
 
 import jp.tsunagu.chat.support.Cursor;
 import jp.tsunagu.chat.support.MongoBatches;
@@ -80,29 +81,35 @@ public final class MongoRoomStore implements RoomStore {
 
     @Override
     public Mono<Long> nextSeq(String roomId, LastMessage preview) {
-        return mongo.getCollection(mongo.getCollectionName(CareRoom.class))
-                .flatMap(c -> Mono.from(c.findOneAndUpdate(new Document("_id", mongoId(roomId)), takeWithPreview(preview),
-                        SEQ_ONLY)))
-                .map(d -> ((Number) d.get("seq")).longValue())
-                .doOnNext(seq -> seqTaken.accept(roomId, seq));
+        return take(roomId, new Document("_id", mongoId(roomId)), preview, SEQ_ONLY).map(MongoRoomStore::seqOf);
     }
 
     @Override
     public Mono<SeqTaken> nextSeqIfWritable(String roomId, LastMessage preview) {
-        // The raw driver with a projection: only the counter and the bridges come back, no room document to map.
-        return mongo.getCollection(mongo.getCollectionName(CareRoom.class))
-                .flatMap(c -> Mono.from(c.findOneAndUpdate(
-                        new Document("_id", mongoId(roomId)).append("archived", new Document("$ne", true)),
-                        takeWithPreview(preview), SEQ_AND_BRIDGES)))
-                .map(d -> new SeqTaken(((Number) d.get("seq")).longValue(), d.getList("bridges", String.class, List.of()),
-                        audienceOf(d)))
-                .doOnNext(taken -> seqTaken.accept(roomId, taken.seq()));
+        // A projection: only the counter, the bridges and the audience come back, no room document to map.
+        return take(roomId, new Document("_id", mongoId(roomId)).append("archived", new Document("$ne", true)), preview,
+                SEQ_AND_BRIDGES)
+                .map(d -> new SeqTaken(seqOf(d), d.getList("bridges", String.class, List.of()), audienceOf(d)));
+    }
+
+    /** Takes the next number of the room {@code filter} matches, with its preview; tells {@link #seqTaken}. */
+    private Mono<Document> take(String roomId, Document filter, LastMessage preview, FindOneAndUpdateOptions returned) {
+        return rooms().flatMap(c -> Mono.from(c.findOneAndUpdate(filter, takeWithPreview(preview), returned)))
+                .doOnNext(d -> seqTaken.accept(roomId, seqOf(d)));
+    }
+
+    private static long seqOf(Document room) {
+        return ((Number) room.get("seq")).longValue();
+    }
+
+    /** The rooms collection through the raw driver: for the per-post commands, no Spring Data mapping. */
+    private Mono<MongoCollection<Document>> rooms() {
+        return mongo.getCollection(mongo.getCollectionName(CareRoom.class));
     }
 
     @Override
     public Mono<NotifyAudience> audience(String roomId) {
-        return mongo.getCollection(mongo.getCollectionName(CareRoom.class))
-                .flatMap(c -> Mono.from(c.find(new Document("_id", mongoId(roomId))).projection(AUDIENCE).first()))
+        return rooms().flatMap(c -> Mono.from(c.find(new Document("_id", mongoId(roomId))).projection(AUDIENCE).first()))
                 .map(MongoRoomStore::audienceOf);
     }
 
@@ -112,8 +119,7 @@ public final class MongoRoomStore implements RoomStore {
             return Mono.just(java.util.Map.of());
         }
         // _id alone, as for names(): the only condition the embedded server answers from an index.
-        return mongo.getCollection(mongo.getCollectionName(CareRoom.class))
-                .flatMapMany(c -> c.find(new Document("_id", new Document("$in",
+        return rooms().flatMapMany(c -> c.find(new Document("_id", new Document("$in",
                         roomIds.stream().distinct().map(MongoBatches::mongoId).toList()))).projection(AUDIENCE))
                 .collectMap(d -> d.get("_id").toString(), MongoRoomStore::audienceOf);
     }
@@ -122,8 +128,7 @@ public final class MongoRoomStore implements RoomStore {
     public Mono<NotifyAudience> setNotifyLevel(String roomId, String userId, NotifyLevel level) {
         String field = NOTIFY + "." + userId;
         Bson update = level == null ? Updates.unset(field) : Updates.set(field, level.name());
-        return mongo.getCollection(mongo.getCollectionName(CareRoom.class))
-                .flatMap(c -> Mono.from(c.findOneAndUpdate(new Document("_id", mongoId(roomId)), update,
+        return rooms().flatMap(c -> Mono.from(c.findOneAndUpdate(new Document("_id", mongoId(roomId)), update,
                         new FindOneAndUpdateOptions().returnDocument(ReturnDocument.AFTER).projection(AUDIENCE))))
                 .map(MongoRoomStore::audienceOf);
     }
@@ -178,9 +183,8 @@ public final class MongoRoomStore implements RoomStore {
 
     @Override
     public Mono<Void> refreshPreview(String roomId, String messageId, String excerpt) {
-        return mongo.getCollection(mongo.getCollectionName(CareRoom.class))
-                .flatMap(c -> Mono.from(c.updateOne(new Document("_id", mongoId(roomId)).append("lastMessage._id", mongoId(messageId)),
-                        Updates.set("lastMessage.excerpt", excerpt))))
+        Document itsPreview = new Document("_id", mongoId(roomId)).append("lastMessage._id", mongoId(messageId));
+        return rooms().flatMap(c -> Mono.from(c.updateOne(itsPreview, Updates.set("lastMessage.excerpt", excerpt))))
                 .then();
     }
 
@@ -193,12 +197,10 @@ public final class MongoRoomStore implements RoomStore {
      */
     private static Bson takeWithPreview(LastMessage preview) {
         Document stored = new Document("_id", mongoId(preview.id())).append("seq", 0L).append("excerpt", preview.excerpt())
-                .append("authorName", preview.authorName()).append("urgent", preview.urgent());
-        if (preview.createdAt() != null) {
-            stored.append("createdAt", java.util.Date.from(preview.createdAt()));
-        }
-        Bson take = Updates.combine(Updates.inc("seq", 1L), Updates.set("lastMessage", stored));
-        return preview.createdAt() == null ? take : Updates.combine(take, Updates.max("lastActivityAt", preview.createdAt()));
+                .append("authorName", preview.authorName()).append("urgent", preview.urgent())
+                .append("createdAt", java.util.Date.from(preview.createdAt()));
+        return Updates.combine(Updates.inc("seq", 1L), Updates.set("lastMessage", stored),
+                Updates.max("lastActivityAt", preview.createdAt()));
     }
 
     private static final FindOneAndUpdateOptions SEQ_ONLY = new FindOneAndUpdateOptions()
